@@ -1,0 +1,253 @@
+"""Every IRI base and prefix of scgraph, spelled out once.
+
+Other modules write ``SCG.City`` or ``ID["city/brussels"]``, never ``"https://..."``.
+``SCG`` fails on unknown names (``SCG.Projet`` raises AttributeError); a test keeps its
+term list equal to the terms defined in ``ontology/scgraph.ttl``.
+"""
+
+from __future__ import annotations
+
+from rdflib import Graph, Namespace, URIRef
+from rdflib.namespace import (
+    DCAT,
+    DCTERMS,
+    FOAF,
+    ORG,
+    OWL,
+    PROV,
+    RDF,
+    RDFS,
+    SH,
+    SKOS,
+    VOID,
+    XSD,
+    DefinedNamespace,
+)
+
+BASE = "https://w3id.org/scgraph/"
+
+ONTOLOGY_IRI = URIRef(BASE + "ontology")
+SHAPES_IRI = URIRef(BASE + "shapes")
+VOCABULARIES_IRI = URIRef(BASE + "vocabularies")
+
+
+class SCG(DefinedNamespace):
+    """The scgraph ontology (``ontology/scgraph.ttl``)."""
+
+    _NS = Namespace(BASE + "ontology#")
+    _fail = True
+
+    ActionCluster: URIRef
+    AgendaItem: URIRef
+    City: URIRef
+    Cluster: URIRef
+    ClusterMeeting: URIRef
+    Congress: URIRef
+    CoordinationAction: URIRef
+    Country: URIRef
+    DataSpace: URIRef
+    Dataset: URIRef
+    Delegation: URIRef
+    DirectorateGeneral: URIRef
+    DiscussionTopic: URIRef
+    Document: URIRef
+    Forum: URIRef
+    FundingPortal: URIRef
+    FundingProgramme: URIRef
+    Geometry: URIRef
+    Initiative: URIRef
+    InteractivePlatform: URIRef
+    InteroperabilityMechanism: URIRef
+    InvestmentTarget: URIRef
+    Marketplace: URIRef
+    Meeting: URIRef
+    MeetingRole: URIRef
+    MeetingSeries: URIRef
+    MonetaryAmount: URIRef
+    Organisation: URIRef
+    OrganisationalUnit: URIRef
+    Participation: URIRef
+    Person: URIRef
+    Place: URIRef
+    Platform: URIRef
+    Programme: URIRef
+    Project: URIRef
+    Repository: URIRef
+    Role: URIRef
+    Session: URIRef
+    SourceDocument: URIRef
+    Synergy: URIRef
+    SynergyType: URIRef
+    Theme: URIRef
+    Venue: URIRef
+    VideoChannel: URIRef
+    Website: URIRef
+    Workshop: URIRef
+
+    acronym: URIRef
+    actedOnBehalfOf: URIRef
+    addressesMechanism: URIRef
+    addressesTopic: URIRef
+    affiliation: URIRef
+    agendaItemOf: URIRef
+    amount: URIRef
+    attendanceMode: URIRef
+    attended: URIRef
+    attendee: URIRef
+    basedIn: URIRef
+    cityCountry: URIRef
+    concerns: URIRef
+    containsPlace: URIRef
+    contributesTo: URIRef
+    coordinationActionFor: URIRef
+    coordinator: URIRef
+    country: URIRef
+    curationNote: URIRef
+    currency: URIRef
+    declaredCityCount: URIRef
+    declaredMeetingCount: URIRef
+    declaredParticipantCount: URIRef
+    endDate: URIRef
+    euContribution: URIRef
+    evidence: URIRef
+    followedBy: URIRef
+    follows: URIRef
+    forProject: URIRef
+    fundedBy: URIRef
+    fundingProgramme: URIRef
+    hasAgendaItem: URIRef
+    hasGeometry: URIRef
+    hasMember: URIRef
+    hasPart: URIRef
+    hasParticipation: URIRef
+    hasPartner: URIRef
+    hasPlatform: URIRef
+    hasSubEvent: URIRef
+    hasSubOrganisation: URIRef
+    hasTheme: URIRef
+    heldIn: URIRef
+    identifier: URIRef
+    inSeries: URIRef
+    intendedAudience: URIRef
+    invitee: URIRef
+    involvesCity: URIRef
+    issuedNotAfter: URIRef
+    issuedNotBefore: URIRef
+    launched: URIRef
+    locatedIn: URIRef
+    meetingOf: URIRef
+    memberOf: URIRef
+    openedBy: URIRef
+    operatedBy: URIRef
+    order: URIRef
+    organisedBy: URIRef
+    partOf: URIRef
+    participant: URIRef
+    participantKind: URIRef
+    participationRole: URIRef
+    partnerIn: URIRef
+    platformOf: URIRef
+    presented: URIRef
+    promotedBy: URIRef
+    publishedOn: URIRef
+    recordedIn: URIRef
+    seedFile: URIRef
+    setBy: URIRef
+    sha256: URIRef
+    speaker: URIRef
+    startDate: URIRef
+    statedIn: URIRef
+    status: URIRef
+    subEventOf: URIRef
+    subOrganisationOf: URIRef
+    synergyBetween: URIRef
+    synergyType: URIRef
+    totalCost: URIRef
+    unitOf: URIRef
+    value: URIRef
+    vehicle: URIRef
+    withinEvent: URIRef
+    withinOrganisation: URIRef
+
+ID = Namespace(BASE + "id/")  # things: ID["city/brussels"], ID["project/urbanage"]
+GRAPH = Namespace(BASE + "graph/")  # named graphs: GRAPH["inferred"], GRAPH["source/..."]
+THEME = Namespace(BASE + "theme/")  # concepts of the theme scheme (ontology/vocabularies.ttl)
+ROLE = Namespace(BASE + "role/")  # concepts of the role scheme
+SYNERGY_TYPE = Namespace(BASE + "synergy-type/")  # concepts of the synergy-type scheme
+SHAPES = Namespace(BASE + "shapes#")  # SHACL shapes (ontology/shapes.ttl)
+
+SCHEMA = Namespace("https://schema.org/")
+GEO = Namespace("http://www.opengis.net/ont/geosparql#")
+WGS84 = Namespace("http://www.w3.org/2003/01/geo/wgs84_pos#")
+EURIO = Namespace("http://data.europa.eu/s66#")
+VANN = Namespace("http://purl.org/vocab/vann/")
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+EU_COUNTRY = Namespace("http://publications.europa.eu/resource/authority/country/")
+EU_CORPORATE_BODY = Namespace("http://publications.europa.eu/resource/authority/corporate-body/")
+GEONAMES = Namespace("https://sws.geonames.org/")
+CORDIS_PROJECT = Namespace("https://cordis.europa.eu/project/id/")
+
+# Named graphs with a fixed role
+ONTOLOGY_GRAPH = GRAPH["ontology"]
+INFERRED_GRAPH = GRAPH["inferred"]
+METADATA_GRAPH = GRAPH["metadata"]
+
+PREFIXES: dict[str, Namespace] = {
+    "scg": Namespace(str(SCG._NS)),
+    "id": ID,
+    "graph": GRAPH,
+    "theme": THEME,
+    "role": ROLE,
+    "synergy": SYNERGY_TYPE,
+    "scgsh": SHAPES,
+    "schema": SCHEMA,
+    "org": ORG,
+    "foaf": FOAF,
+    "skos": SKOS,
+    "dcterms": DCTERMS,
+    "prov": PROV,
+    "dcat": DCAT,
+    "geo": GEO,
+    "wgs84": WGS84,
+    "eurio": EURIO,
+    "void": VOID,
+    "sh": SH,
+    "owl": OWL,
+    "rdf": RDF,
+    "rdfs": RDFS,
+    "xsd": XSD,
+    "vann": VANN,
+    "sd": SD,
+    "eucountry": EU_COUNTRY,
+    "eucorp": EU_CORPORATE_BODY,
+    "gn": GEONAMES,
+    "cordis": CORDIS_PROJECT,
+}
+
+
+def bind_prefixes(g: Graph) -> Graph:
+    """Bind scgraph's prefixes on ``g`` (replacing rdflib's defaults) and return it."""
+    for prefix, ns in PREFIXES.items():
+        g.bind(prefix, ns, override=True, replace=True)
+    return g
+
+
+def sparql_prologue() -> str:
+    """``PREFIX`` lines for every scgraph prefix, for queries built in code."""
+    return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items())
+
+
+def short(term: object) -> str:
+    """A readable name for display: ``id:org/ec`` for IRIs under a known prefix, else N3."""
+    if isinstance(term, URIRef):
+        s = str(term)
+        best = max((ns for ns in PREFIXES.values() if s.startswith(str(ns))),
+                   key=lambda ns: len(str(ns)), default=None)
+        if best is not None:
+            prefix = next(p for p, ns in PREFIXES.items() if ns is best)
+            return f"{prefix}:{s[len(str(best)):]}"
+        return f"<{s}>"
+    if term is None:
+        return "-"
+    n3 = getattr(term, "n3", None)
+    return n3() if callable(n3) else str(term)
