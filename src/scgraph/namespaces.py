@@ -86,6 +86,7 @@ class SCG(DefinedNamespace):
 
     acronym: URIRef
     actedOnBehalfOf: URIRef
+    activityType: URIRef
     addressesMechanism: URIRef
     addressesTopic: URIRef
     affiliation: URIRef
@@ -95,6 +96,8 @@ class SCG(DefinedNamespace):
     attended: URIRef
     attendee: URIRef
     basedIn: URIRef
+    call: URIRef
+    callTopic: URIRef
     cityCountry: URIRef
     concerns: URIRef
     containsPlace: URIRef
@@ -115,6 +118,7 @@ class SCG(DefinedNamespace):
     forProject: URIRef
     fundedBy: URIRef
     fundingProgramme: URIRef
+    fundingScheme: URIRef
     hasAgendaItem: URIRef
     hasGeometry: URIRef
     hasMember: URIRef
@@ -134,9 +138,11 @@ class SCG(DefinedNamespace):
     issuedNotAfter: URIRef
     issuedNotBefore: URIRef
     launched: URIRef
+    legalBasis: URIRef
     locatedIn: URIRef
     meetingOf: URIRef
     memberOf: URIRef
+    netEuContribution: URIRef
     openedBy: URIRef
     operatedBy: URIRef
     order: URIRef
@@ -151,9 +157,12 @@ class SCG(DefinedNamespace):
     promotedBy: URIRef
     publishedOn: URIRef
     recordedIn: URIRef
+    scientificField: URIRef
     seedFile: URIRef
     setBy: URIRef
     sha256: URIRef
+    signatureDate: URIRef
+    sme: URIRef
     speaker: URIRef
     startDate: URIRef
     statedIn: URIRef
@@ -165,6 +174,7 @@ class SCG(DefinedNamespace):
     totalCost: URIRef
     unitOf: URIRef
     value: URIRef
+    vatNumber: URIRef
     vehicle: URIRef
     withinEvent: URIRef
     withinOrganisation: URIRef

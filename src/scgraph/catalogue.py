@@ -1,0 +1,324 @@
+"""The query catalogue: the ``.rq`` files of ``queries/``, their headers, parameters and output.
+
+A query file starts with ``# key: value`` comment lines::
+
+    # title: Units of an organisation
+    # description: Every organisation that is a unit of the given one,
+    #   directly or not.
+    # params: org: iri, year: integer
+
+``params`` is ``none`` or a comma-separated list of ``name: type``; a type ending in ``?``
+(``year: integer?``) makes the parameter optional. Types: ``iri`` and the XSD datatypes in
+:data:`PARAM_TYPES`. Parameters are bound as RDF terms, never pasted into the query.
+"""
+
+from __future__ import annotations
+
+import csv
+import io as _io
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import BNode, Literal, URIRef
+from rdflib.namespace import XSD
+from rdflib.plugins.sparql.parser import parseQuery
+from rdflib.term import Node
+from rich.table import Table
+
+from . import io
+from .errors import QueryError, SourceError
+from .namespaces import PREFIXES, short
+from .store import QueryResult, Store, query_error
+
+#: Parameter types and the datatype of their literals (``None``: an IRI).
+PARAM_TYPES: dict[str, URIRef | None] = {
+    "iri": None,
+    "string": XSD.string,
+    "integer": XSD.integer,
+    "decimal": XSD.decimal,
+    "double": XSD.double,
+    "boolean": XSD.boolean,
+    "date": XSD.date,
+    "datetime": XSD.dateTime,
+    "year": XSD.gYear,
+}
+
+_KEY_LINE = re.compile(r"^#\s?(\w[\w-]*):\s*(.*?)\s*$")
+_CONTINUATION = re.compile(r"^#\s{2,}(\S.*?)\s*$")
+
+
+@dataclass(frozen=True)
+class Param:
+    """One declared parameter of a query."""
+
+    name: str
+    type: str
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class Query:
+    """A stored query: its file stem is its name."""
+
+    name: str
+    title: str
+    description: str
+    params: tuple[Param, ...]
+    sparql: str
+    path: Path | None = None
+    header: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    def param(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        takes = ", ".join(p.name for p in self.params) or "no parameters"
+        raise QueryError(f"unknown parameter {name!r} for query {self.name!r}; it takes: {takes}")
+
+
+def _parse_params(text: str, path: Path | None, line: int) -> tuple[Param, ...]:
+    if text.strip().lower() in ("", "none"):
+        return ()
+    out = []
+    for item in text.split(","):
+        name, sep, type_ = (s.strip() for s in item.partition(":"))
+        optional = type_.endswith("?")
+        type_ = type_.rstrip("?").strip().lower()
+        if not sep or not re.fullmatch(r"[A-Za-z_]\w*", name) or type_ not in PARAM_TYPES:
+            raise QueryError(
+                f"bad parameter {item.strip()!r} in the header; write 'name: type' with type one "
+                f"of {', '.join(PARAM_TYPES)}", path=path, line=line)
+        out.append(Param(name, type_, optional))
+    return tuple(out)
+
+
+def parse_query(text: str, name: str, path: Path | None = None) -> Query:
+    """Read a query's header; the SPARQL text is the whole file (comments included)."""
+    header: dict[str, str] = {}
+    lines: dict[str, int] = {}
+    last: str | None = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.startswith("#"):
+            break
+        cont = _CONTINUATION.match(line)
+        key = _KEY_LINE.match(line)
+        if cont and last is not None:
+            header[last] += " " + cont.group(1)
+        elif key:
+            last = key.group(1).lower()
+            header[last] = key.group(2)
+            lines[last] = number
+        else:
+            last = None
+    params = _parse_params(header.get("params", "none"), path, lines.get("params", 1))
+    return Query(name=name, title=header.get("title", ""), description=header.get("description", ""),
+                 params=params, sparql=text, path=path, header=header)
+
+
+def load_query(path: Path | str) -> Query:
+    """Load one ``.rq`` file."""
+    path = Path(path)
+    text = io.decode_utf8(io.read_bytes(path), path)
+    return parse_query(text, path.stem, path)
+
+
+def load_catalogue(directory: Path | str | None = None) -> dict[str, Query]:
+    """Every ``.rq`` file of ``directory`` (default ``queries/``), by name, sorted."""
+    directory = Path(directory) if directory is not None else io.queries_dir()
+    return {p.stem: load_query(p) for p in sorted(directory.glob("*.rq"))}
+
+
+def get_query(name_or_path: str | Path, directory: Path | str | None = None) -> Query:
+    """A query of the catalogue by name, or any ``.rq`` file by path."""
+    text = str(name_or_path)
+    if text.endswith(".rq") or "/" in text or Path(text).is_file():
+        try:
+            return load_query(text)
+        except SourceError as e:
+            raise QueryError(e.message, path=e.path, line=e.line) from None
+    catalogue = load_catalogue(directory)
+    if text not in catalogue:
+        raise QueryError(f"unknown query {text!r}; run 'scgraph queries' to list the queries")
+    return catalogue[text]
+
+
+# --------------------------------------------------------------------------- running
+
+
+def to_term(value: str, type_: str, name: str = "value") -> Node:
+    """A parameter value as an RDF term: an IRI for ``iri``, else a literal of its datatype.
+
+    IRIs may be written in full, in angle brackets, or with a scgraph prefix (``id:city/porto``).
+    """
+    if type_ == "iri":
+        v = value.strip()
+        if v.startswith("<") and v.endswith(">"):
+            v = v[1:-1]
+        prefix, sep, local = v.partition(":")
+        if sep and prefix in PREFIXES and not local.startswith("//"):
+            return URIRef(str(PREFIXES[prefix]) + local)
+        if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$", v) and not re.search(r'[<>"{}|^`\\ ]', v):
+            return URIRef(v)
+        raise QueryError(f"parameter {name!r} must be an IRI (https://... or prefix:name), got {value!r}")
+    datatype = PARAM_TYPES.get(type_)
+    if datatype is None or type_ not in PARAM_TYPES:
+        raise QueryError(f"parameter {name!r} has unknown type {type_!r}")
+    if datatype == XSD.string:
+        return Literal(value)
+    if datatype == XSD.boolean:
+        if value.lower() not in ("true", "false", "1", "0"):
+            raise QueryError(f"parameter {name!r} must be true or false, got {value!r}")
+        return Literal(value.lower() in ("true", "1"))
+    lit = Literal(value, datatype=datatype)
+    if lit.ill_typed:
+        raise QueryError(f"parameter {name!r} must be of type {type_}, got {value!r}")
+    return lit
+
+
+def bindings(query: Query, params: dict[str, str]) -> dict[str, Node]:
+    """Check ``params`` against the query's declared parameters and convert them to terms."""
+    out: dict[str, Node] = {}
+    for name, value in params.items():
+        out[name] = to_term(value, query.param(name).type, name)
+    for p in query.params:
+        if p.name not in out and not p.optional:
+            raise QueryError(f"missing parameter {p.name!r} ({p.type}) for query {query.name!r}")
+    return out
+
+
+def check_syntax(query: Query) -> None:
+    """Raise a QueryError naming the file and line if the SPARQL does not parse.
+
+    Oxigraph decides; rdflib's parser, which points at the offending line more precisely,
+    words the error when it fails too.
+    """
+    try:
+        ox.Store().query(query.sparql)
+    except SyntaxError as e:
+        where = query.path or query.name
+        try:
+            parseQuery(query.sparql)
+        except Exception as rdflib_error:  # pyparsing's ParseException
+            raise query_error(rdflib_error, where=where) from None
+        raise query_error(e, where=where) from None
+
+
+def run(store: Store, query: Query, params: dict[str, str] | None = None) -> QueryResult:
+    """Run a catalogue query on ``store`` with ``params`` (strings, converted to terms)."""
+    bound = bindings(query, params or {})
+    check_syntax(query)
+    return store.query(query.sparql, bound)
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def _as_select(result: QueryResult) -> tuple[list[str], list[tuple[Node | None, ...]]]:
+    if result.kind == "graph":
+        assert result.graph is not None
+        return ["subject", "predicate", "object"], sorted(result.graph, key=lambda t: tuple(
+            (type(x).__name__, str(x)) for x in t))
+    if result.kind == "ask":
+        return ["boolean"], [(Literal(bool(result.boolean)),)]
+    return list(result.vars), list(result.rows)
+
+
+def display(term: Node | None) -> str:
+    """A term for people: prefixed IRI, literal text, empty when unbound."""
+    if term is None:
+        return ""
+    if isinstance(term, Literal):
+        return str(term)
+    if isinstance(term, BNode):
+        return f"_:{term}"
+    return short(term)
+
+
+def to_table(result: QueryResult, title: str | None = None) -> Table:
+    """A rich Table of the result (prefixed IRIs, literal values)."""
+    names, rows = _as_select(result)
+    table = Table(title=title, show_lines=False)
+    for n in names:
+        table.add_column(n, overflow="fold")
+    for row in rows:
+        table.add_row(*(display(t) for t in row))
+    return table
+
+
+def to_text(result: QueryResult) -> str:
+    """A plain-text table: columns padded with spaces, a dashed rule under the header."""
+    names, rows = _as_select(result)
+    cells = [[display(t) for t in row] for row in rows]
+    widths = [max([len(n), *(len(r[i]) for r in cells)]) for i, n in enumerate(names)]
+    lines = ["  ".join(n.ljust(w) for n, w in zip(names, widths)).rstrip(),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells]
+    return "\n".join(lines) + "\n"
+
+
+def _csv_value(term: Node | None) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, BNode):
+        return f"_:{term}"
+    return str(term)
+
+
+def to_csv(result: QueryResult) -> str:
+    """SPARQL 1.1 Query Results CSV: full IRIs, literal values, CRLF line ends."""
+    names, rows = _as_select(result)
+    buf = _io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(names)
+    for row in rows:
+        writer.writerow([_csv_value(t) for t in row])
+    return buf.getvalue()
+
+
+def _tsv_value(term: Node | None) -> str:
+    if term is None:
+        return ""
+    return term.n3()
+
+
+def to_tsv(result: QueryResult) -> str:
+    """SPARQL 1.1 Query Results TSV: ``?var`` header, terms in N-Triples syntax."""
+    names, rows = _as_select(result)
+    lines = ["\t".join(f"?{n}" for n in names)]
+    lines += ["\t".join(_tsv_value(t) for t in row) for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _json_term(term: Node) -> dict[str, str]:
+    if isinstance(term, URIRef):
+        return {"type": "uri", "value": str(term)}
+    if isinstance(term, BNode):
+        return {"type": "bnode", "value": str(term)}
+    assert isinstance(term, Literal)
+    out = {"type": "literal", "value": str(term)}
+    if term.language:
+        out["xml:lang"] = term.language
+    elif term.datatype is not None:
+        out["datatype"] = str(term.datatype)
+    return out
+
+
+def to_json(result: QueryResult) -> str:
+    """SPARQL 1.1 Query Results JSON (a graph result as subject/predicate/object rows)."""
+    if result.kind == "ask":
+        doc: dict = {"head": {}, "boolean": bool(result.boolean)}
+    else:
+        names, rows = _as_select(result)
+        doc = {
+            "head": {"vars": names},
+            "results": {"bindings": [
+                {n: _json_term(t) for n, t in zip(names, row) if t is not None} for row in rows
+            ]},
+        }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+FORMATTERS = {"csv": to_csv, "tsv": to_tsv, "json": to_json, "text": to_text}

@@ -1,0 +1,220 @@
+"""Validate: check data against the SHACL shapes (``ontology/shapes.ttl``) with pySHACL.
+
+Only ``sh:Violation`` results make data non-conformant; warnings and infos are reported but
+do not fail. SHACL-SPARQL constraints run (pySHACL's ``advanced`` mode), and the ontology is
+mixed into the data graph so that class targets follow ``rdfs:subClassOf``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyshacl
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib.namespace import RDF, SH
+from rdflib.term import Node
+
+from . import io
+from .build import add_provenance, data_graphs, graph_name, load_base, merge
+from .errors import ShapesError, SourceError
+from .namespaces import ONTOLOGY_GRAPH, bind_prefixes, short
+
+SEVERITY_ORDER = {SH.Violation: 0, SH.Warning: 1, SH.Info: 2}
+_SEVERITY_NAMES = {SH.Violation: "violation", SH.Warning: "warning", SH.Info: "info"}
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """One SHACL validation result."""
+
+    focus: Node
+    path: Node | None
+    severity: URIRef
+    component: URIRef
+    message: str
+    source_shape: Node
+    value: Node | None
+
+    def sort_key(self) -> tuple:
+        return (SEVERITY_ORDER.get(self.severity, 9), _key(self.focus), _key(self.path),
+                _key(self.component), self.message, _key(self.value), _key(self.source_shape))
+
+    def line(self) -> str:
+        """One readable line: severity, focus node, path, message, component, value."""
+        sev = _SEVERITY_NAMES.get(self.severity, short(self.severity))
+        text = f"{sev}: {short(self.focus)}"
+        if self.path is not None:
+            text += f" {_path_text(self.path)}"
+        text += f": {self.message} [{short(self.component)}]"
+        if self.value is not None:
+            text += f" (value: {short(self.value)})"
+        return text
+
+
+@dataclass
+class ValidationReport:
+    """The outcome of a validation: ``conforms`` is False only when there are violations."""
+
+    conforms: bool
+    results: list[ValidationResult]
+    graph: Graph = field(repr=False)
+
+    @property
+    def violations(self) -> list[ValidationResult]:
+        return [r for r in self.results if r.severity == SH.Violation]
+
+    @property
+    def warnings(self) -> list[ValidationResult]:
+        return [r for r in self.results if r.severity == SH.Warning]
+
+    @property
+    def infos(self) -> list[ValidationResult]:
+        return [r for r in self.results if r.severity == SH.Info]
+
+    def summary(self) -> str:
+        """Counts by severity, then one line per result, sorted."""
+        n_v, n_w, n_i = len(self.violations), len(self.warnings), len(self.infos)
+        head = (f"Conforms: {'yes' if self.conforms else 'no'} "
+                f"({_plural(n_v, 'violation')}, {_plural(n_w, 'warning')}, {_plural(n_i, 'info')})")
+        return "\n".join([head, *(r.line() for r in self.results)]) + "\n"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _key(node: Node | None) -> tuple[int, str]:
+    if node is None:
+        return (0, "")
+    return (1 if isinstance(node, URIRef) else 2 if isinstance(node, Literal) else 3, str(node))
+
+
+def _path_text(path: Node) -> str:
+    return short(path) if isinstance(path, URIRef) else "(complex path)"
+
+
+# --------------------------------------------------------------------------- shapes
+
+
+def load_shapes(path: Path | str | None = None) -> Graph:
+    """Parse the shapes file (default ``ontology/shapes.ttl``); problems raise ShapesError."""
+    path = Path(path) if path is not None else io.ontology_dir() / "shapes.ttl"
+    g = Graph()
+    try:
+        io.parse_into(g, path)
+    except SourceError as e:
+        raise ShapesError(f"cannot load the shapes: {e.message}", path=e.path, line=e.line) from None
+    return bind_prefixes(g)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _results(report: Graph) -> list[ValidationResult]:
+    out = []
+    for node in report.subjects(RDF.type, SH.ValidationResult):
+        if (None, SH.detail, node) in report:
+            continue  # a nested detail of another result
+        message = report.value(node, SH.resultMessage)
+        out.append(ValidationResult(
+            focus=report.value(node, SH.focusNode),
+            path=report.value(node, SH.resultPath),
+            severity=report.value(node, SH.resultSeverity),
+            component=report.value(node, SH.sourceConstraintComponent),
+            message=" ".join(str(message).split()) if message is not None else "",
+            source_shape=report.value(node, SH.sourceShape),
+            value=report.value(node, SH.value),
+        ))
+    return sorted(out, key=ValidationResult.sort_key)
+
+
+def _subtree(g: Graph, node: Node, out: Graph) -> None:
+    """Copy ``node``'s triples into ``out``, following blank nodes (its CBD)."""
+    for p, o in g.predicate_objects(node):
+        out.add((node, p, o))
+        if isinstance(o, BNode):
+            _subtree(g, o, out)
+
+
+def _report_graph(report: Graph, keep: set[Node], conforms: bool) -> Graph:
+    """A report graph with only the top-level results in ``keep`` and our conformance."""
+    out = bind_prefixes(Graph())
+    root = BNode()
+    out.add((root, RDF.type, SH.ValidationReport))
+    out.add((root, SH.conforms, Literal(conforms)))
+    for r in keep:
+        out.add((root, SH.result, r))
+        _subtree(report, r, out)
+    return out
+
+
+def validate(data: Graph | Dataset, shapes: Graph | None = None, ontology: Graph | None = None,
+             inference: str = "none", *, focus: Iterable[Node] | None = None) -> ValidationReport:
+    """Validate ``data`` against ``shapes`` (default: :func:`load_shapes`).
+
+    A Dataset is validated as the union of its data graphs, with its ontology graph as
+    ``ontology`` unless one is given. The ontology (axioms and vocabularies) is added to the
+    data, so class targets follow ``rdfs:subClassOf`` and ``sh:class`` sees concept types. ``focus`` limits the report to results about those nodes.
+    """
+    if isinstance(data, Dataset):
+        if ontology is None:
+            ontology = merge(data, [ONTOLOGY_GRAPH])
+        data = merge(data, data_graphs(data))
+    if shapes is None:
+        shapes = load_shapes()
+    # The whole ontology graph goes into a scratch copy of the data, not through pySHACL's
+    # ont_graph, which copies class and property axioms only: sh:class must also see the
+    # types of the vocabularies' concepts (a theme is an scg:Theme).
+    scratch = Graph()
+    for g in (data, ontology) if ontology is not None else (data,):
+        for t in g:
+            scratch.add(t)
+    try:
+        _, report, _ = pyshacl.validate(
+            scratch, shacl_graph=shapes, inference=inference,
+            advanced=True, allow_warnings=True, allow_infos=True, inplace=True,
+        )
+    except Exception as e:  # pySHACL raises its own errors for broken shapes
+        text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ShapesError(f"the shapes cannot be used: {text}") from None
+    assert isinstance(report, Graph)
+    focus_set = set(focus) if focus is not None else None
+    nodes = []
+    for node in report.subjects(RDF.type, SH.ValidationResult):
+        if (None, SH.detail, node) in report:
+            continue
+        if focus_set is None or report.value(node, SH.focusNode) in focus_set:
+            nodes.append(node)
+    kept = _report_graph(report, set(nodes), conforms=True)
+    results = _results(kept)
+    conforms = not any(r.severity == SH.Violation for r in results)
+    kept.set((next(kept.subjects(RDF.type, SH.ValidationReport)), SH.conforms, Literal(conforms)))
+    return ValidationReport(conforms=conforms, results=results, graph=kept)
+
+
+def validate_files(paths: Sequence[Path | str], *, shapes: Graph | None = None,
+                   root: Path | None = None) -> ValidationReport:
+    """Validate user files, with the project's ontology and reference data loaded alongside.
+
+    Each file is read like a source file (its things get ``scg:statedIn`` its source
+    document, if it declares one). Only results about subjects of the files are reported.
+    """
+    root = Path(root) if root is not None else io.project_root()
+    if shapes is None:
+        shapes = load_shapes(root / "ontology" / "shapes.ttl")
+    ds = Dataset()
+    user_graphs = []
+    for p in paths:
+        name = graph_name("source", Path(p))
+        g = Graph()
+        io.parse_into(g, p)
+        target = ds.graph(name)
+        for t in g:
+            target.add(t)
+        user_graphs.append(name)
+    load_base(ds, root)
+    add_provenance(ds)
+    subjects = {s for n in user_graphs for s in ds.graph(n).subjects()}
+    return validate(ds, shapes=shapes, focus=subjects)
