@@ -29,10 +29,11 @@ def _help(command: list[str]) -> str:
 
 
 def _commands(group: click.Group, prefix: list[str]) -> list[list[str]]:
+    ctx = click.Context(group)
     out: list[list[str]] = []
-    for name in sorted(group.commands):
-        cmd = group.commands[name]
-        if getattr(cmd, "hidden", False):
+    for name in group.list_commands(ctx):
+        cmd = group.get_command(ctx, name)
+        if cmd is None or getattr(cmd, "hidden", False):
             continue
         out.append([*prefix, name])
         if isinstance(cmd, click.Group):
