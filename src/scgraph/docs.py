@@ -28,7 +28,7 @@ def _help(command: list[str]) -> str:
     return "\n".join(line.rstrip() for line in result.output.strip().splitlines())
 
 
-def _commands(group: click.Group, prefix: list[str]) -> list[list[str]]:
+def _commands(group, prefix: list[str]) -> list[list[str]]:
     ctx = click.Context(group)
     out: list[list[str]] = []
     for name in group.list_commands(ctx):
@@ -36,7 +36,7 @@ def _commands(group: click.Group, prefix: list[str]) -> list[list[str]]:
         if cmd is None or getattr(cmd, "hidden", False):
             continue
         out.append([*prefix, name])
-        if isinstance(cmd, click.Group):
+        if hasattr(cmd, "list_commands"):  # a group (typer's groups are not click.Group)
             out += _commands(cmd, [*prefix, name])
     return out
 
@@ -46,7 +46,7 @@ def command_names() -> list[list[str]]:
     from .cli import app
 
     root = typer.main.get_command(app)
-    return _commands(root, []) if isinstance(root, click.Group) else []
+    return _commands(root, []) if hasattr(root, "list_commands") else []
 
 
 def cli_markdown() -> str:
