@@ -7,4 +7,17 @@ PYTHON="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e '.[test]'
+# System tools the tests use (the release dumps are checked with rapper from raptor2; the
+# question page is driven in Debian's chromium): installed with apt-get when missing and root.
+missing=()
+command -v rapper >/dev/null 2>&1 || missing+=(raptor2-utils)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null) \
+      || echo "scripts/test.sh: could not install ${missing[*]}; the tests that need them are skipped" >&2
+  else
+    echo "scripts/test.sh: ${missing[*]} missing and not root; the tests that need them are skipped" >&2
+  fi
+fi
 exec .venv/bin/python -m pytest "$@"

@@ -1,0 +1,56 @@
+"""The ``scgraph publish`` and ``scgraph serve`` commands (registered in ``cli.py``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .store import STORE_SPECS
+
+
+def publish_cmd(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Release folder to write.")] = Path("build/release"),
+    build_dir: Annotated[Path, typer.Option("--build-dir", help="Folder with dataset.nq from 'scgraph build'.")] = Path("build"),
+    previous: Annotated[Path | None, typer.Option("--previous", help="Earlier release folder to compare with for the changelog (default: the release already in --out, if any).")] = None,
+    date: Annotated[str | None, typer.Option("--date", help="Release date, YYYY-MM-DD (default: $SOURCE_DATE_EPOCH, else today in UTC).")] = None,
+    version: Annotated[str | None, typer.Option("--version", help="Release version (default: the installed scgraph version).")] = None,
+    shapes: Annotated[Path | None, typer.Option("--shapes", help="SHACL shapes file to publish (default: ontology/shapes.ttl).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+) -> None:
+    """Write a release: dumps (Turtle, N-Triples, N-Quads, TriG, JSON-LD) and their gzip copies,
+    ontology and shapes, VoID/DCAT (void.ttl), SHA256SUMS, HTML docs, LICENSE.md and CHANGELOG.md.
+
+    The same build, version and date give byte-identical files.
+    """
+    from .publish import publish
+
+    release = publish(out, dataset=build_dir / "dataset.nq", shapes=shapes, version=version,
+                      issued=date, previous=previous)
+    if not quiet:
+        typer.echo(release.summary(), nl=False)
+
+
+def serve_cmd(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on (keep 127.0.0.1 unless you mean to share it).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.", min=0, max=65535)] = 8000,
+    store: Annotated[str, typer.Option("--store", help=f"Where the served graph lives: {STORE_SPECS} (memory and oxigraph: an in-memory Oxigraph store per worker).")] = "oxigraph",
+    build_dir: Annotated[Path, typer.Option("--build-dir", help="Folder with dataset.nq from 'scgraph build'.")] = Path("build"),
+    dataset: Annotated[Path | None, typer.Option("--dataset", help="N-Quads or TriG file to serve instead of BUILD_DIR/dataset.nq.")] = None,
+    queries: Annotated[Path | None, typer.Option("--queries", help="Folder of .rq files for the question page (default: queries/).")] = None,
+    allow_update: Annotated[bool, typer.Option("--allow-update", help="Accept SPARQL updates (refused with 403 by default).")] = False,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds a query may run before it is stopped (503).", min=0.1)] = 30.0,
+    max_rows: Annotated[int, typer.Option("--max-rows", help="Most result rows (or triples) returned; longer answers are cut and flagged with the X-SPARQL-Truncated header.", min=1)] = 10_000,
+    max_body: Annotated[int, typer.Option("--max-body", help="Largest request (body or query string) in bytes; larger ones get 413.", min=1)] = 1_000_000,
+    workers: Annotated[int, typer.Option("--workers", help="Query worker processes (queries run in parallel, one per worker).", min=1)] = 2,
+) -> None:
+    """Serve the built graph: a read-only SPARQL 1.1 endpoint at /sparql, a page per identifier
+    (/id/..., /ontology, /theme/...) and a question page for analysts at /."""
+    from .server import ServerConfig, serve, source_from_options
+
+    source = source_from_options(store, build_dir, dataset, allow_update)
+    config = ServerConfig(source, allow_update=allow_update, timeout=timeout, max_rows=max_rows,
+                          max_body=max_body, workers=workers, queries_dir=queries)
+    serve(config, host, port, on_ready=lambda url: typer.echo(
+        f"scgraph serving {url} (SPARQL endpoint: {url}sparql); press Ctrl+C to stop", err=True))
