@@ -179,6 +179,17 @@ class SCG(DefinedNamespace):
     withinEvent: URIRef
     withinOrganisation: URIRef
 
+    # analysis results (ontology/analysis.ttl)
+    AnalysisRun: URIRef
+    Gap: URIRef
+    Measurement: URIRef
+    gapKind: URIRef
+    method: URIRef
+    metric: URIRef
+    network: URIRef
+    rank: URIRef
+    score: URIRef
+
 ID = Namespace(BASE + "id/")  # things: ID["city/brussels"], ID["project/urbanage"]
 GRAPH = Namespace(BASE + "graph/")  # named graphs: GRAPH["inferred"], GRAPH["source/..."]
 THEME = Namespace(BASE + "theme/")  # concepts of the theme scheme (ontology/vocabularies.ttl)
@@ -261,3 +272,20 @@ def short(term: object) -> str:
         return "-"
     n3 = getattr(term, "n3", None)
     return n3() if callable(n3) else str(term)
+
+
+# --------------------------------------------------------------------------- release (publish)
+
+DATASET_IRI = URIRef(BASE + "dataset")  # the published dataset (VoID/DCAT in void.ttl)
+DISTRIBUTION = Namespace(BASE + "dataset/distribution/")  # one per release file
+SPDX = Namespace("http://spdx.org/rdf/terms#")
+IANA_MEDIA_TYPE = Namespace("http://www.iana.org/assignments/media-types/")
+CC_BY_4 = URIRef("https://creativecommons.org/licenses/by/4.0/")
+APACHE_2 = URIRef("https://www.apache.org/licenses/LICENSE-2.0")
+CORDIS_DATASET = URIRef(
+    "https://data.europa.eu/data/datasets/cordis-eu-research-projects-under-horizon-europe-2021-2027")
+
+
+# --------------------------------------------------------------------------- analysis results
+
+ANALYSIS_GRAPH = GRAPH["analysis"]  # what 'scgraph analyse' adds to the dataset
