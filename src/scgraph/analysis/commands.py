@@ -1,0 +1,215 @@
+"""The ``analyse``, ``plot`` and ``export-graph`` commands (registered on the CLI by
+:func:`register`). They read the graph like ``scgraph query`` does: ``build/dataset.nq`` if
+there is one, else the project assembled and reasoned over in memory; ``--data`` reads other
+RDF files instead (TriG or N-Quads keep their named graphs; other files get one each)."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rdflib import Dataset
+
+from .. import io
+from ..build import graph_name
+from ..store import STORE_SPECS, Store, open_store
+from .networks import MAX_SHARED
+from .run import NETWORKS, AnalysisResult, analyse, write_results
+from .synergies import METHODS, AnalysisError
+
+
+class Method(str, Enum):
+    adamic_adar = "adamic-adar"
+    jaccard = "jaccard"
+    resource_allocation = "resource-allocation"
+
+
+class FigureKind(str, Enum):
+    network = "network"
+    hierarchy = "hierarchy"
+    timeline = "timeline"
+    heatmap = "heatmap"
+    map = "map"
+
+
+class FigureFormat(str, Enum):
+    png = "png"
+    svg = "svg"
+    pdf = "pdf"
+
+
+class Network(str, Enum):
+    heterogeneous = "heterogeneous"
+    project = "project"
+    organisation = "organisation"
+    city = "city"
+
+
+class ExportFormat(str, Enum):
+    all = "all"
+    graphml = "graphml"
+    gexf = "gexf"
+    html = "html"
+
+
+BuildDir = Annotated[Path, typer.Option("--build-dir", help="Folder with dataset.nq from 'scgraph build'; without it the graph is built in memory.")]
+Data = Annotated[list[Path] | None, typer.Option("--data", help="Analyse these RDF files instead of the build (TriG/N-Quads keep their named graphs); repeat for several.")]
+StoreOpt = Annotated[str, typer.Option("--store", help=f"Where to load the graph for the SPARQL queries: {STORE_SPECS}.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress messages.")]
+Seed = Annotated[int, typer.Option("--seed", help="Seed of communities, sampled betweenness, layouts and evaluation splits.")]
+
+
+def load(build_dir: Path, data: list[Path] | None, quiet: bool) -> Dataset:
+    """The dataset to analyse: ``data`` files, else what ``scgraph query`` reads."""
+    if not data:
+        from ..cli import _load_dataset
+
+        return _load_dataset(build_dir, quiet)
+    ds = Dataset()
+    for p in data:
+        if io.guess_format(p) in io.QUAD_FORMATS:
+            io.parse_into(ds, p)
+        else:
+            io.parse_into(ds.graph(graph_name("source", p)), p)
+    return ds
+
+
+def open_loaded(build_dir: Path, data: list[Path] | None, store: str, quiet: bool) -> Store:
+    """Open ``store`` and load the dataset into it, unless it already holds a graph (an
+    Oxigraph folder, a remote endpoint) and no ``--data`` was given."""
+    from .. import store as _store
+
+    opener = getattr(_store, "open_query_store", open_store)
+    st = opener(store)
+    remote = isinstance(st, getattr(_store, "SparqlStore", ()))
+    if data or not (remote or len(st)):
+        st.load_dataset(load(build_dir, data, quiet))
+    return st
+
+
+def _result(st: Store, seed: int, method: str = "adamic-adar", top: int = 20) -> AnalysisResult:
+    return analyse(st, method=method, top=top, seed=seed)
+
+
+def analyse_cmd(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the results.")] = Path("build/analysis"),
+    method: Annotated[Method, typer.Option("--method", "-m", help="Link-prediction score that ranks the suggested synergies.")] = Method.adamic_adar,
+    top: Annotated[int, typer.Option("--top", "-n", help="How many suggested synergies to keep per kind (projects, cities).", min=0)] = 20,
+    evaluate: Annotated[bool, typer.Option("--evaluate", help="Also evaluate every score: hide a share of the recorded collaborations and report AUC and precision@k against a random baseline (evaluation.csv/json).")] = False,
+    hide: Annotated[float, typer.Option("--hide", help="Share of recorded collaborations hidden in each evaluation split (0 to 1).")] = 0.2,
+    splits: Annotated[int, typer.Option("--splits", help="Number of evaluation splits (seeds SEED, SEED+1, ...).", min=1)] = 10,
+    k: Annotated[int, typer.Option("--k", help="k of precision@k in the evaluation.", min=1)] = 10,
+    max_shared: Annotated[int, typer.Option("--max-shared", help="Leave out shared nodes (a funding programme, a broad field) tied to more things than this.", min=2)] = MAX_SHARED,
+    seed: Seed = 0,
+    build_dir: BuildDir = Path("build"),
+    data: Data = None,
+    store: StoreOpt = "oxigraph",
+    quiet: Quiet = False,
+) -> None:
+    """Analyse the networks: metrics, communities, brokers, suggested synergies, gaps.
+
+    Metrics and rankings, communities, brokers (articulation points and bridges), suggested
+    synergies with the shared neighbours that explain them, coverage and data gaps.
+
+    Writes CSV and JSON files and the RDF results (analysis.ttl, and analysis.trig with the
+    named graph graph:analysis) into the --out folder; the same input gives the same bytes.
+    """
+    if not 0 < hide < 1:
+        raise AnalysisError(f"--hide must be between 0 and 1, got {hide}")
+    from ..cli import _progress
+
+    st = open_loaded(build_dir, data, store, quiet)
+    try:
+        with _progress(quiet) as progress:
+            result = analyse(st, method=method.value, top=top, seed=seed, run_evaluation=evaluate,
+                             share=hide, splits=splits, k=k, max_shared=max_shared, progress=progress)
+    finally:
+        st.close()
+    paths = write_results(result, out)
+    if not quiet:
+        for net in NETWORKS:
+            g = result.networks[net]
+            typer.echo(f"{net}: {g.number_of_nodes()} nodes, {g.number_of_edges()} edges, "
+                       f"{len(result.communities[net])} communities, "
+                       f"{len(result.articulation_points[net])} articulation points, "
+                       f"{len(result.bridges[net])} bridges")
+        typer.echo(f"suggested synergies: {sum(len(v) for v in result.suggestions.values())}; "
+                   f"coverage gaps: {len(result.coverage_gaps)}; data gaps: {len(result.data_gaps)}")
+        for e in result.evaluation:
+            typer.echo(f"evaluation {e.kind} {e.method}: AUC {e.auc:.3f}, precision@{e.k} {e.precision:.3f}")
+        for p in paths.values():
+            typer.echo(f"wrote {p}")
+
+
+def plot_cmd(
+    kind: Annotated[FigureKind, typer.Argument(help="Which figure: network, hierarchy, timeline, heatmap or map.", show_default=False)],
+    format: Annotated[FigureFormat, typer.Option("--format", "-f", help="Image format (svg and pdf are vector).")] = FigureFormat.png,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="File to write (default: build/analysis/figures/KIND.FORMAT).")] = None,
+    network: Annotated[Network, typer.Option("--network", help="For the network figure: which network.")] = Network.heterogeneous,
+    color: Annotated[str, typer.Option("--color", help="For the network figure: colour nodes by 'kind' or 'community'.")] = "kind",
+    labels: Annotated[int, typer.Option("--labels", help="For the network figure: label this many nodes (highest betweenness).", min=0)] = 15,
+    seed: Seed = 0,
+    build_dir: BuildDir = Path("build"),
+    data: Data = None,
+    store: StoreOpt = "oxigraph",
+    quiet: Quiet = False,
+) -> None:
+    """Draw a figure of the analyses as PNG, SVG or PDF.
+
+    KIND is the collaboration network, the initiative -> cluster -> project hierarchy, the
+    meeting timeline, the theme x initiative coverage heatmap, or the map of cities and projects.
+    """
+    from .. import plot
+
+    path = out or Path("build/analysis/figures") / f"{kind.value}.{format.value}"
+    st = open_loaded(build_dir, data, store, quiet)
+    try:
+        result = _result(st, seed)
+        fig = plot.figure(kind.value, result, st, network=network.value, color=color, labels=labels, seed=seed)
+    finally:
+        st.close()
+    plot.save(fig, path, format.value)
+    if not quiet:
+        typer.echo(f"wrote {path}")
+
+
+def export_cmd(
+    format: Annotated[ExportFormat, typer.Option("--format", "-f", help="graphml, gexf, html (one self-contained interactive page, works offline) or all.")] = ExportFormat.all,
+    network: Annotated[list[Network] | None, typer.Option("--network", help="Networks to export as GraphML/GEXF (default: all four); repeat for several.")] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write to.")] = Path("build/analysis"),
+    seed: Seed = 0,
+    build_dir: BuildDir = Path("build"),
+    data: Data = None,
+    store: StoreOpt = "oxigraph",
+    quiet: Quiet = False,
+) -> None:
+    """Export the networks as GraphML, GEXF and an offline interactive HTML page.
+
+    Nodes carry their kind, label and metrics; GraphML and GEXF open in Gephi and Cytoscape;
+    networks.html is one self-contained page (no outside resources).
+    """
+    from .export import FORMATS, export
+
+    formats = FORMATS if format is ExportFormat.all else (format.value,)
+    nets = tuple(n.value for n in network) if network else NETWORKS
+    st = open_loaded(build_dir, data, store, quiet)
+    try:
+        result = _result(st, seed)
+    finally:
+        st.close()
+    paths = export(result, out, formats=formats, networks=nets, seed=seed)
+    if not quiet:
+        for p in paths.values():
+            typer.echo(f"wrote {p}")
+
+
+def register(app: typer.Typer, user_errors) -> None:  # noqa: ANN001
+    """Add the analysis commands to the ``scgraph`` app."""
+    app.command("analyse")(user_errors(analyse_cmd))
+    app.command("plot")(user_errors(plot_cmd))
+    app.command("export-graph")(user_errors(export_cmd))
+
+
+__all__ = ["METHODS", "register"]

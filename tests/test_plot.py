@@ -1,0 +1,133 @@
+"""Every figure kind in every format, with its content checked on the Figure objects: nodes
+drawn, labels, legend, title; SVG and PDF parse; the same input gives the same bytes."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from matplotlib.collections import PathCollection
+from matplotlib.text import Annotation
+
+from scgraph import io, plot
+from scgraph.analysis import analyse
+from scgraph.store import OxigraphStore
+from rdflib import Dataset
+
+DATA = Path(__file__).parent / "data" / "analysis"
+
+
+@pytest.fixture(scope="module")
+def setup():
+    ds = Dataset()
+    io.parse_into(ds, DATA / "small.trig")
+    st = OxigraphStore()
+    st.load_dataset(ds)
+    yield analyse(st), st
+    st.close()
+
+
+def _title(fig) -> str:
+    return fig._suptitle.get_text() if fig._suptitle is not None else ""
+
+
+def _legend_labels(fig) -> list[str]:
+    return [t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()]
+
+
+def _annotations(ax) -> list[str]:
+    return [c.get_text() for c in ax.get_children() if isinstance(c, Annotation)]
+
+
+@pytest.mark.parametrize("fmt", plot.FORMATS)
+@pytest.mark.parametrize("kind", plot.KINDS)
+def test_every_kind_in_every_format(setup, tmp_path, kind, fmt):
+    r, st = setup
+    fig = plot.figure(kind, r, st)
+    path = plot.save(fig, tmp_path / f"{kind}.{fmt}")
+    data = path.read_bytes()
+    assert len(data) > 1000
+    if fmt == "png":
+        assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    elif fmt == "svg":
+        root = ET.fromstring(data)
+        assert root.tag.endswith("svg") and b"<dc:date>" not in data
+    else:
+        assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF") and b"CreationDate" not in data
+    assert _title(fig) and _legend_labels(fig)
+
+
+def test_svg_bytes_repeat(setup, tmp_path):
+    r, st = setup
+    a = plot.save(plot.figure("network", r), tmp_path / "a.svg").read_bytes()
+    b = plot.save(plot.figure("network", r), tmp_path / "b.svg").read_bytes()
+    assert a == b
+
+
+def test_network_figure_content(setup):
+    r, _st = setup
+    fig = plot.network_figure(r, "heterogeneous", labels=5)
+    ax = fig.axes[0]
+    g = r.networks["heterogeneous"]
+    linked = [n for n in g if g.degree(n) > 0]
+    nodes = [c for c in ax.collections if isinstance(c, PathCollection) and c.get_gid() == "nodes"]
+    assert len(nodes) == 1 and len(nodes[0].get_offsets()) == len(linked)
+    assert len(_annotations(ax)) == 5
+    kinds = {g.nodes[n]["kind"] for n in linked}
+    assert set(_legend_labels(fig)) == kinds
+    assert len(linked) == g.number_of_nodes() == 18
+    assert "themes (18 nodes); size: PageRank; labels: the 5 highest betweenness" in " ".join(_title(fig).split())
+
+
+def test_network_by_community_and_bad_options(setup):
+    r, _st = setup
+    fig = plot.network_figure(r, "project", color="community")
+    assert _legend_labels(fig) == ["community 1", "community 2"]
+    with pytest.raises(plot.PlotError, match="unknown network 'nope'"):
+        plot.network_figure(r, "nope")
+    with pytest.raises(plot.PlotError, match="unknown figure 'pie'"):
+        plot.figure("pie", r)
+    with pytest.raises(plot.PlotError, match="unknown figure format 'gif'"):
+        plot.save(fig, Path("x.gif"))
+
+
+def test_hierarchy_content(setup):
+    r, _st = setup
+    fig = plot.hierarchy_figure(r)
+    ax = fig.axes[0]
+    drawn = {c.get_gid(): len(c.get_offsets()) for c in ax.collections}
+    # K is part of I; A is a member of K (so of I too), D and E met at K's meeting M; D
+    # contributes to I: lines I-K, K-A, K-D, K-E, I-A, I-D
+    assert drawn == {"hierarchy-initiative": 1, "hierarchy-cluster": 1, "hierarchy-project": 3}
+    assert sorted(t.get_text() for t in ax.texts) == ["A", "D", "E", "I", "K"]
+    assert len(ax.lines) == 6
+
+
+def test_timeline_content(setup):
+    r, st = setup
+    fig = plot.timeline_figure(st)
+    ax = fig.axes[0]
+    assert len([c for c in ax.collections if isinstance(c, PathCollection)]) == 2  # meetings M and N
+    assert sorted(_annotations(ax)) == ["M (X)", "N (Y)"]
+    assert "Timeline of 2 dated meetings" in _title(fig)
+
+
+def test_heatmap_marks_the_gap(setup):
+    r, _st = setup
+    fig = plot.heatmap_figure(r)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.texts if t.get_gid() == "gap"] == ["×"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Theme 1", "Theme 4", "Theme 9"]
+    assert "1 gaps marked" in _title(fig)
+
+
+def test_map_content(setup):
+    r, _st = setup
+    fig = plot.map_figure(r)
+    ax = fig.axes[0]
+    cities = [c for c in ax.collections if c.get_gid() == "cities"]
+    assert len(cities[0].get_offsets()) == 1  # Y has no coordinates
+    assert _annotations(ax) == ["X (2 projects)"]
+    assert len(ax.patches) > 10  # country outlines around Brussels
+    assert len(plot.countries()) == 177
