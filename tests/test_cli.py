@@ -90,7 +90,7 @@ def test_query_file_path():
     (["query", str(PIPELINE / "broken_query.rq")],
      f"{PIPELINE / 'broken_query.rq'}:5: bad SPARQL: Expected SelectQuery, found ')'"),
     (["query", "units_of", "-p", "org=id:org/ec", "--store", "nowhere"],
-     "unknown store 'nowhere'; use memory, oxigraph or oxigraph:PATH"),
+     "unknown store 'nowhere'; use memory, oxigraph, oxigraph:PATH or sparql:URL"),
     (["validate", str(USER / "malformed.ttl")],
      f"{USER / 'malformed.ttl'}:4: bad syntax: expected '.' or '}}' or ']' at end of statement"),
     (["validate", "missing.ttl"], "missing.ttl: no such file"),

@@ -114,10 +114,10 @@ def test_oxigraph_on_disk_keeps_the_data(tmp_path):
 
 
 @pytest.mark.parametrize("spec, message", [
-    ("postgres", "unknown store 'postgres'; use memory, oxigraph or oxigraph:PATH"),
-    ("sparql:http://localhost:7878/query",
-     "remote SPARQL endpoints are not supported yet: 'sparql:http://localhost:7878/query'; "
-     "use memory, oxigraph or oxigraph:PATH"),
+    ("postgres", "unknown store 'postgres'; use memory, oxigraph, oxigraph:PATH or sparql:URL"),
+    ("sparql:", "missing endpoint URL in 'sparql:'; write sparql:http://HOST:PORT/..."),
+    ("sparql:ftp://x/query", "bad SPARQL endpoint URL 'ftp://x/query'; use http://HOST:PORT/..."),
+    ("sparql:http://x/query;graphs=1", "bad remote store option 'graphs=1'; use ;update=URL or ;store=URL"),
 ])
 def test_unknown_store_spec(spec, message):
     with pytest.raises(StoreError) as e:

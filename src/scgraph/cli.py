@@ -23,7 +23,7 @@ from .build import assemble
 from .errors import ScgraphError
 from .pipeline import build as run_build
 from .reason import infer
-from .store import STORE_SPECS, open_store
+from .store import STORE_SPECS, SparqlStore, default_store_spec, open_query_store
 from .validate import load_shapes, validate_files
 
 app = typer.Typer(
@@ -85,10 +85,13 @@ def _main(
 def build(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the dumps and the validation report to.")] = Path("build"),
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    store: Annotated[str | None, typer.Option("--store", help=f"Also build the whole graph into this store ({STORE_SPECS}); default oxigraph:OUT/store once it exists or --registry is given, else none.")] = None,
+    registry: Annotated[list[Path] | None, typer.Option("--registry", help="N-Quads file of registry graphs (from 'scgraph import ... --output') to add; repeat for several.")] = None,
+    reasoner: Annotated[str, typer.Option("--reasoner", help="Reasoning engine: sparql (fast, default), reasonable or owlrl (the reference); all give the same graph.")] = "sparql",
 ) -> None:
     """Assemble, reason over, validate and publish the graph (dumps only if it conforms)."""
     with _progress(quiet) as progress:
-        result = run_build(out, progress=progress)
+        result = run_build(out, progress=progress, store=store, registry=registry or (), engine=reasoner)
     if not quiet:
         typer.echo(result.summary(), nl=False)
 
@@ -127,16 +130,23 @@ def _params(values: list[str]) -> dict[str, str]:
     return out
 
 
-def _load_dataset(build_dir: Path, quiet: bool) -> Dataset:
+def _load_dataset(build_dir: Path, quiet: bool, *, analysis: bool = True) -> Dataset:
+    """The built dataset (else assembled and reasoned over), with the named graph of
+    'scgraph analyse' (BUILD_DIR/analysis/analysis.trig) when there is one and ``analysis``."""
+    from .analysis.rdf import add_analysis_graph
+
     dump = build_dir / "dataset.nq"
     if dump.is_file():
         ds = Dataset()
         io.parse_into(ds, dump)
-        return ds
-    with _progress(quiet) as progress:
-        if progress:
-            progress("Assembling and reasoning (no dataset.nq in the build folder)")
-        return infer(assemble())
+    else:
+        with _progress(quiet) as progress:
+            if progress:
+                progress("Assembling and reasoning (no dataset.nq in the build folder)")
+            ds = infer(assemble())
+    if analysis:
+        add_analysis_graph(ds, build_dir)
+    return ds
 
 
 @app.command()
@@ -146,7 +156,7 @@ def query(
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help="Query parameter as NAME=VALUE; repeat for several.")] = None,
     build_dir: Annotated[Path, typer.Option("--build-dir", help="Folder with dataset.nq from 'scgraph build'; without it the graph is built in memory.")] = Path("build"),
-    store: Annotated[str, typer.Option("--store", help=f"Where to load the graph for querying: {STORE_SPECS}.")] = "memory",
+    store: Annotated[str | None, typer.Option("--store", help=f"Where the graph is: {STORE_SPECS}; default oxigraph:BUILD_DIR/store if it exists, else memory.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress messages.")] = False,
 ) -> None:
     """Run a query of the catalogue (or a .rq file) over the graph and print the answer."""
@@ -154,9 +164,10 @@ def query(
     q = catalogue.get_query(name)
     catalogue.bindings(q, params)  # report bad parameters before loading anything
     catalogue.check_syntax(q)
-    st = open_store(store)
+    st = open_query_store(store or default_store_spec(build_dir))
     try:
-        st.load_dataset(_load_dataset(build_dir, quiet))
+        if not isinstance(st, SparqlStore) and not len(st):  # memory or a new embedded store
+            st.load_dataset(_load_dataset(build_dir, quiet))
         result = catalogue.run(st, q, params)
     finally:
         st.close()
@@ -178,6 +189,25 @@ def queries() -> None:
     width = max((len(n) for n in cat), default=0)
     for name, q in cat.items():
         typer.echo(f"{name.ljust(width)}  {q.title}".rstrip())
+
+
+# publish and serve live in serving_cli.py (the publishing-and-serving module)
+from .serving_cli import publish_cmd, serve_cmd  # noqa: E402
+
+app.command("publish")(user_errors(publish_cmd))
+
+# import: one sub-command per outside format, in import_cli.py
+from .import_cli import cordis_cmd as _cordis_cmd, import_app  # noqa: E402
+
+import_app.registered_commands.clear()
+import_app.command("cordis")(user_errors(_cordis_cmd))
+app.add_typer(import_app, name="import")
+app.command("serve")(user_errors(serve_cmd))
+
+# analyse, plot and export-graph live in analysis/commands.py (the analysis module)
+from .analysis.commands import register as _register_analysis  # noqa: E402
+
+_register_analysis(app, user_errors)
 
 
 def main() -> None:

@@ -1,20 +1,37 @@
-"""The whole pipeline in one call: assemble -> infer -> validate -> publish."""
+"""The whole pipeline in one call: assemble -> infer -> validate -> publish.
+
+With a store (``store="oxigraph:PATH"`` or ``"sparql:URL"``) the build also puts the whole graph
+there: the curated graphs, the registry graphs (``graph:registry/*``: those already in the
+store, kept across builds, plus any N-Quads files given), and an inferred graph computed over
+all of them in the store (:func:`scgraph.reason.infer_store`). The registry part is validated
+by the SPARQL checks of ``queries/checks`` (:mod:`scgraph.checks`); pySHACL validates the curated
+part. An on-disk store is built into a new folder and swapped in only when the build succeeds
+(:func:`scgraph.store.replace_store`).
+
+Which store, when none is given: ``oxigraph:OUT/store`` if that exists (registry data was
+imported or a store build was made), else none (the in-memory build of the curated data).
+"""
 
 from __future__ import annotations
 
+import os
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rdflib import URIRef
 
 from .build import assemble, named_graphs
-from .errors import NotConformant
-from .namespaces import INFERRED_GRAPH, short
+from .errors import NotConformant, StoreError
+from .namespaces import GRAPH, INFERRED_GRAPH, short
 from .publish import write_dumps, write_validation
-from .reason import infer
+from .reason import FAST_ENGINE, infer, infer_store
+from .store import OxigraphStore, SparqlStore, open_store, replace_store
 from .validate import load_shapes, validate
+
+REGISTRY_PREFIX = str(GRAPH["registry/"])
 
 Progress = Callable[[str], None]
 
@@ -50,8 +67,13 @@ def _plural(n: int, word: str) -> str:
 
 
 def build(out_dir: Path | str = Path("build"), *, root: Path | None = None,
-          progress: Progress | None = None) -> BuildResult:
+          progress: Progress | None = None, store: str | None = None,
+          registry: Sequence[Path] = (), engine: str = FAST_ENGINE) -> BuildResult:
     """Assemble, infer, validate and publish the graph of ``root`` into ``out_dir``.
+
+    ``store``: also build the whole graph into this store (see the module docstring; default
+    :func:`build_store_spec`). ``registry``: N-Quads/TriG files of registry graphs to add.
+    ``engine``: the reasoning engine for the curated dumps (all engines give the same graph).
 
     The validation report (``validation.ttl``, ``validation.txt``) is always written. The
     dumps are replaced only when the data conforms: on violations the previous dumps stay
@@ -69,14 +91,23 @@ def build(out_dir: Path | str = Path("build"), *, root: Path | None = None,
     ds = assemble(root)
     timings["assemble"] = time.perf_counter() - t
 
-    t = step("Reasoning (OWL RL)")
-    infer(ds)
+    t = step(f"Reasoning (OWL RL, {engine})")
+    infer(ds, engine)
     timings["infer"] = time.perf_counter() - t
+    spec = store if store is not None else build_store_spec(out_dir, registry)
 
     t = step("Validating against the SHACL shapes")
     shapes = load_shapes((root / "ontology" / "shapes.ttl") if root is not None else None)
     report = validate(ds, shapes)
     timings["validate"] = time.perf_counter() - t
+
+    triples_in_store: dict[URIRef, int] = {}
+    if spec is not None and spec != "memory":
+        try:
+            report = _build_store(spec, ds, report, registry, timings, say, triples_in_store)
+        except NotConformant as e:
+            write_validation(e.report, out_dir)
+            raise
 
     t = step(f"Writing the dumps to {out_dir}")
     outputs = write_validation(report, out_dir)
@@ -91,7 +122,7 @@ def build(out_dir: Path | str = Path("build"), *, root: Path | None = None,
     outputs.update(write_dumps(ds, out_dir))
     timings["publish"] = time.perf_counter() - t
 
-    triples = {g: len(ds.graph(g)) for g in named_graphs(ds)}
+    triples = triples_in_store or {g: len(ds.graph(g)) for g in named_graphs(ds)}
     return BuildResult(
         triples=triples,
         inferred=triples.get(INFERRED_GRAPH, 0),
@@ -100,3 +131,109 @@ def build(out_dir: Path | str = Path("build"), *, root: Path | None = None,
         outputs=outputs,
         timings=timings,
     )
+
+
+def build_store_spec(out_dir: Path | str, registry: Sequence[Path] = ()) -> str | None:
+    """The store a build writes when none is given: ``oxigraph:OUT/store`` once registry data
+    is in play (registry files given, or a store from an import or earlier build exists)."""
+    path = Path(out_dir) / "store"
+    return f"oxigraph:{path}" if registry or path.exists() else None
+
+
+def _registry_graphs(store: object) -> list[URIRef]:
+    return [g for g in store.named_graphs() if str(g).startswith(REGISTRY_PREFIX)]  # type: ignore[attr-defined]
+
+
+def _copy_registry(old: OxigraphStore, new: OxigraphStore) -> None:
+    """Copy the registry graphs of ``old`` into ``new`` through N-Quads files (all in Rust)."""
+    import pyoxigraph as ox
+
+    for g in _registry_graphs(old):
+        fd, tmp = tempfile.mkstemp(suffix=".nq")
+        os.close(fd)
+        try:
+            old.store.dump(tmp, format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(str(g)))
+            new.store.bulk_load(path=tmp, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(str(g)))
+        finally:
+            os.unlink(tmp)
+
+
+def _load_and_check(target: object, ds: object, report: object, registry: Sequence[Path],
+                    timings: dict[str, float], say: Progress) -> object:
+    from .checks import merge_reports, run_checks
+
+    t = time.perf_counter()
+    say("Loading the curated graphs into the store")
+    target.load_dataset(ds)  # type: ignore[attr-defined]
+    for path in registry:
+        say(f"Loading {path}")
+        target.bulk_load(path)  # type: ignore[attr-defined]
+    timings["store-load"] = time.perf_counter() - t
+    t = time.perf_counter()
+    if isinstance(target, OxigraphStore):
+        infer_store(target, progress=say)
+    else:
+        _infer_remote(target)  # type: ignore[arg-type]
+    timings["store-infer"] = time.perf_counter() - t
+    t = time.perf_counter()
+    say("Checking the registry graphs (queries/checks)")
+    merged = merge_reports(report, run_checks(target))  # type: ignore[arg-type]
+    timings["store-check"] = time.perf_counter() - t
+    return merged
+
+
+def _infer_remote(store: SparqlStore) -> None:
+    """Reason in a scratch embedded store and PUT the inferred graph to the endpoint."""
+    import pyoxigraph as ox
+
+    from .store import from_ox
+
+    scratch = OxigraphStore()
+    for g in store.named_graphs():
+        if g != INFERRED_GRAPH:
+            scratch.load_quads((s, p, o, g) for s, p, o in store.get_graph(g))
+    infer_store(scratch)
+    inferred = scratch.store.quads_for_pattern(None, None, None, ox.NamedNode(str(INFERRED_GRAPH)))
+    store.put_graph(INFERRED_GRAPH, ((from_ox(q.subject), from_ox(q.predicate), from_ox(q.object))
+                                     for q in inferred))  # type: ignore[misc]
+
+
+def _build_store(spec: str, ds: object, report: object, registry: Sequence[Path],
+                 timings: dict[str, float], say: Progress, counts: dict[URIRef, int]) -> object:
+    """Put the whole graph into the store of ``spec``; return the merged validation report."""
+    kind, _, arg = spec.partition(":")
+    if kind == "oxigraph" and arg:
+        path = Path(arg)
+        with replace_store(path) as new:
+            if path.exists():
+                old = OxigraphStore(path, read_only=True)
+                try:
+                    say("Copying the registry graphs of the previous store")
+                    _copy_registry(old, new)
+                finally:
+                    old.close()
+            merged = _load_and_check(new, ds, report, registry, timings, say)
+            if not merged.conforms:  # type: ignore[attr-defined]
+                raise _not_conformant(merged)
+            counts.update(_counts(new))
+        return merged
+    target = open_store(spec)
+    if not isinstance(target, SparqlStore):
+        raise StoreError(f"a build cannot write to {spec!r}; use oxigraph:PATH or sparql:URL")
+    for g in target.named_graphs():
+        if not str(g).startswith(REGISTRY_PREFIX):
+            target.delete_graph(g)
+    merged = _load_and_check(target, ds, report, registry, timings, say)
+    counts.update(_counts(target))
+    return merged
+
+
+def _counts(store: object) -> dict[URIRef, int]:
+    res = store.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")  # type: ignore[attr-defined]
+    return {g: int(n) for g, n in res.rows}
+
+
+def _not_conformant(report: object) -> NotConformant:
+    n = len(report.violations)  # type: ignore[attr-defined]
+    return NotConformant(f"the data has {n} SHACL violation{'s' if n != 1 else ''} "
+                         "(the previous store was kept)", report=report)

@@ -4,22 +4,36 @@ The inferred graph holds instance-level facts only: the types, super-properties,
 transitive closures of the things in the data. Schema-level entailments (about classes and
 properties themselves) and OWL RL's bookkeeping (``x owl:sameAs x``, ``x a owl:Thing``) are
 left out; they are noise for a reader of the graph.
+
+Three engines give the same inferred graph (``tests/test_reason_engines.py`` proves it on the
+curated graph and on a CORDIS-shaped fixture):
+
+- ``owlrl``: the reference, pure Python, every OWL RL rule; slow beyond ~10^4 triples;
+- ``reasonable``: a Rust OWL 2 RL reasoner (PyPI ``reasonable``), fed an rdflib Graph;
+- ``sparql``: only the rules the ontology uses (sub-class, sub-property, inverse, symmetric,
+  transitive, functional, domain, range, ``owl:sameAs``; disjointness, ``owl:Nothing`` and
+  ``owl:differentFrom`` checked) as SPARQL ``CONSTRUCT`` queries, their answers bulk-loaded, to a fixpoint inside
+  Oxigraph (:func:`materialise`); an ontology using any other OWL construct is refused.
+  :func:`infer_store` runs it in place in a store, which is how large graphs are built.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 
 import owlrl
+import pyoxigraph as ox
 from owlrl.Namespaces import ERRNS
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
-from rdflib.namespace import OWL, RDF, RDFS
+from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 from .build import data_graphs, merge
-from .errors import InconsistencyError
+from .errors import InconsistencyError, ScgraphError
 from .namespaces import (
     BASE,
     INFERRED_GRAPH,
+    METADATA_GRAPH,
     ONTOLOGY_GRAPH,
     ONTOLOGY_IRI,
     PREFIXES,
@@ -59,7 +73,91 @@ def _owlrl_closure(g: Graph) -> Graph:
     return g
 
 
-ENGINES: dict[str, Engine] = {"owlrl": _owlrl_closure}
+class UnsupportedOntology(ScgraphError):
+    """The ontology uses an OWL construct the chosen reasoning engine does not implement."""
+
+
+
+def _reasonable_closure(g: Graph) -> Graph:
+    """The OWL 2 RL closure of ``g`` by the Rust ``reasonable`` reasoner, as a new Graph."""
+    try:
+        import reasonable  # an optional dependency: only this engine needs it
+    except ImportError:
+        raise UnsupportedOntology("the 'reasonable' engine is not installed; run "
+                                  "pip install 'scgraph[fast]' or use the 'sparql' engine") from None
+
+    r = reasonable.PyReasoner()
+    r.from_graph(g)
+    out = Graph()
+    for t in r.reason():
+        out.add(tuple(_plain(x) for x in t))  # type: ignore[arg-type]
+    _check_consistency(out)
+    return out
+
+
+def _plain(term: object) -> object:
+    """``"x"^^xsd:string`` as the plain literal ``"x"`` (as rdflib and Oxigraph read them)."""
+    if isinstance(term, Literal) and term.datatype == XSD.string:
+        return Literal(str(term))
+    return term
+
+
+def _check_consistency(g: Graph) -> None:
+    """Raise InconsistencyError for ``owl:Nothing`` members, disjoint types, same-and-different."""
+    problems = [f"{x} is a member of owl:Nothing" for x in g.subjects(RDF.type, OWL.Nothing)]
+    for c1, c2 in g.subject_objects(OWL.disjointWith):
+        for x in set(g.subjects(RDF.type, c1)) & set(g.subjects(RDF.type, c2)):
+            problems.append(f"{x} is in the disjoint classes {c1} and {c2}")
+    for x, y in g.subject_objects(OWL.differentFrom):
+        if x == y or (x, OWL.sameAs, y) in g or (y, OWL.sameAs, x) in g:
+            problems.append(f"{x} is both owl:sameAs and owl:differentFrom {y}")
+    _raise_inconsistent(sorted(problems))
+
+
+def _raise_inconsistent(messages: Sequence[str]) -> None:
+    if messages:
+        more = f" (and {len(messages) - 1} more)" if len(messages) > 1 else ""
+        raise InconsistencyError(f"the ontology and data are inconsistent: {messages[0]}{more}")
+
+
+def _sparql_closure(g: Graph) -> Graph:
+    """The closure of ``g`` by :func:`materialise` in an in-memory Oxigraph store."""
+    store = ox.Store()
+    src, out = ox.NamedNode("urn:scgraph:asserted"), ox.NamedNode("urn:scgraph:closure")
+    store.bulk_extend(ox.Quad(_ox(s), _ox(p), _ox(_opaque(o)), src) for s, p, o in g)
+    materialise(store, schema=[src], data=[src], target=out, keep_filter=False)
+    closure = Graph()
+    for q in store.quads_for_pattern(None, None, None, out):
+        closure.add((_rdf(q.subject), _rdf(q.predicate), _unopaque(_rdf(q.object))))
+    return closure
+
+
+# Oxigraph stores typed literals in canonical form ("1"^^xsd:positiveInteger comes back as
+# "1"^^xsd:integer, "01"^^xsd:integer as "1"), so literals travel through it under an opaque
+# datatype and come back exactly as they went in. The rules never look inside literals.
+_OPAQUE = "urn:scgraph:datatype:"
+
+
+def _opaque(term: object) -> object:
+    if isinstance(term, Literal) and term.datatype is not None and term.datatype != XSD.string:
+        return Literal(str(term), datatype=URIRef(_OPAQUE + str(term.datatype)))
+    return term
+
+
+def _unopaque(term: object) -> object:
+    if isinstance(term, Literal) and term.datatype is not None and str(term.datatype).startswith(_OPAQUE):
+        return Literal(str(term), datatype=URIRef(str(term.datatype)[len(_OPAQUE):]))
+    return term
+
+
+ENGINES: dict[str, Engine] = {
+    "owlrl": _owlrl_closure,
+    "reasonable": _reasonable_closure,
+    "sparql": _sparql_closure,
+}
+
+#: The engine :func:`infer_store` and large builds use: the fastest with the same answers.
+FAST_ENGINE = "sparql"
 
 
 def _is_vocabulary_term(node: URIRef) -> bool:
@@ -85,6 +183,8 @@ def keep(triple: tuple, data_subjects: set) -> bool:
 def infer(ds: Dataset, engine: str = "owlrl") -> Dataset:
     """Put the new instance-level triples of the OWL RL closure into ``graph:inferred``.
 
+    ``engine`` is one of :data:`ENGINES`; all give the same inferred graph.
+
     The closure is computed over the ontology graph plus every data graph (not the metadata
     graph, not a previous inferred graph). Returns ``ds``, its inferred graph replaced.
     Raises InconsistencyError when the reasoner finds a contradiction.
@@ -99,10 +199,408 @@ def infer(ds: Dataset, engine: str = "owlrl") -> Dataset:
     scratch = Graph()
     for t in asserted:
         scratch.add(t)
-    closure(scratch)
-    new = [t for t in scratch if t not in asserted and keep(t, data_subjects)]
+    result = closure(scratch)
+    new = [t for t in result if t not in asserted and keep(t, data_subjects)]
     ds.remove_graph(INFERRED_GRAPH)
     inferred = ds.graph(INFERRED_GRAPH)
     for t in new:
         inferred.add(t)
     return ds
+
+
+# --------------------------------------------------------------------------- SPARQL rules in Oxigraph
+
+_OWL = str(OWL)
+_RDF_TYPE = f"<{RDF.type}>"
+_SAME_AS = f"<{OWL.sameAs}>"
+
+#: OWL terms the ``sparql`` engine knows: what it implements, checks, or may ignore safely.
+SUPPORTED_OWL = frozenset({
+    "Class", "ObjectProperty", "DatatypeProperty", "AnnotationProperty", "Ontology",
+    "OntologyProperty", "imports", "versionIRI", "versionInfo", "priorVersion",
+    "backwardCompatibleWith", "incompatibleWith", "deprecated", "DeprecatedClass",
+    "DeprecatedProperty", "NamedIndividual", "Thing", "Nothing", "inverseOf",
+    "TransitiveProperty", "SymmetricProperty", "FunctionalProperty",
+    "InverseFunctionalProperty", "equivalentClass", "equivalentProperty", "disjointWith",
+    "sameAs", "differentFrom",
+})
+#: OWL RL constructs it does not implement: an ontology or data using one is refused.
+UNSUPPORTED_OWL = (
+    "Restriction", "onProperty", "someValuesFrom", "allValuesFrom", "hasValue", "hasSelf",
+    "maxCardinality", "maxQualifiedCardinality", "minCardinality", "cardinality",
+    "qualifiedCardinality", "onClass", "unionOf", "intersectionOf", "complementOf", "oneOf",
+    "propertyChainAxiom", "hasKey", "propertyDisjointWith", "AllDisjointClasses",
+    "AllDisjointProperties", "AllDifferent", "members", "distinctMembers",
+    "AsymmetricProperty", "IrreflexiveProperty", "ReflexiveProperty",
+    "NegativePropertyAssertion", "sourceIndividual", "disjointUnionOf",
+)
+
+
+@dataclass
+class Schema:
+    """The axioms the rules need, closed under sub-class and sub-property transitivity."""
+
+    super_classes: dict[str, set[str]] = field(default_factory=dict)
+    super_properties: dict[str, set[str]] = field(default_factory=dict)
+    inverse: set[tuple[str, str]] = field(default_factory=set)
+    symmetric: set[str] = field(default_factory=set)
+    transitive: set[str] = field(default_factory=set)
+    functional: set[str] = field(default_factory=set)
+    inverse_functional: set[str] = field(default_factory=set)
+    domain: set[tuple[str, str]] = field(default_factory=set)
+    range: set[tuple[str, str]] = field(default_factory=set)
+    disjoint: set[tuple[str, str]] = field(default_factory=set)
+
+
+@dataclass
+class MaterialiseResult:
+    """What :func:`materialise` did: passes to the fixpoint and triples inferred."""
+
+    passes: int
+    triples: int
+    seconds: float = 0.0
+
+
+def _ox(term: object) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    from .store import to_ox
+
+    return to_ox(term)  # type: ignore[arg-type]
+
+
+def _rdf(term: object) -> object:
+    from .store import from_ox
+
+    return from_ox(term)
+
+
+def _using(graphs: Iterable[ox.NamedNode]) -> str:
+    return " ".join(f"USING <{g.value}>" for g in graphs)
+
+
+def _values(names: str, rows: Iterable[tuple[str, ...]]) -> str:
+    body = " ".join("(" + " ".join(f"<{x}>" for x in row) + ")" for row in sorted(rows))
+    return f"VALUES ({names}) {{ {body} }}"
+
+
+def _closure(edges: dict[str, set[str]]) -> dict[str, set[str]]:
+    """The strict transitive closure of a relation given as successor sets."""
+    out: dict[str, set[str]] = {}
+    for start in edges:
+        seen: set[str] = set()
+        todo = list(edges[start])
+        while todo:
+            n = todo.pop()
+            if n not in seen:
+                seen.add(n)
+                todo.extend(edges.get(n, ()))
+        seen.discard(start)
+        if seen:
+            out[start] = seen
+    return out
+
+
+def read_schema(store: ox.Store, graphs: Sequence[ox.NamedNode]) -> Schema:
+    """Read the axioms of ``graphs``; refuse OWL constructs the rules do not cover."""
+    for term in UNSUPPORTED_OWL:
+        iri = f"<{_OWL}{term}>"
+        if store.query(f"ASK {{ {{ ?s {iri} ?o }} UNION {{ ?s {_RDF_TYPE} {iri} }} }}",
+                       default_graph=list(graphs)):
+            raise UnsupportedOntology(
+                f"the ontology or data uses owl:{term}, which the 'sparql' reasoning engine does "
+                "not implement; use the 'owlrl' or 'reasonable' engine")
+
+    def pairs(predicate: str) -> list[tuple[str, str]]:
+        res = store.query(f"SELECT ?a ?b WHERE {{ ?a <{predicate}> ?b }}", default_graph=list(graphs))
+        return [(r["a"].value, r["b"].value) for r in res
+                if not isinstance(r["a"], ox.Literal) and not isinstance(r["b"], ox.Literal)]
+
+    def typed(cls: str) -> set[str]:
+        res = store.query(f"SELECT ?a WHERE {{ ?a {_RDF_TYPE} <{_OWL}{cls}> }}", default_graph=list(graphs))
+        return {r["a"].value for r in res}
+
+    sub_c: dict[str, set[str]] = {}
+    sub_p: dict[str, set[str]] = {}
+    for a, b in pairs(str(RDFS.subClassOf)):
+        sub_c.setdefault(a, set()).add(b)
+    for a, b in pairs(_OWL + "equivalentClass"):
+        sub_c.setdefault(a, set()).add(b)
+        sub_c.setdefault(b, set()).add(a)
+    for a, b in pairs(str(RDFS.subPropertyOf)):
+        sub_p.setdefault(a, set()).add(b)
+    for a, b in pairs(_OWL + "equivalentProperty"):
+        sub_p.setdefault(a, set()).add(b)
+        sub_p.setdefault(b, set()).add(a)
+    inverse = set()
+    for a, b in pairs(_OWL + "inverseOf"):
+        inverse |= {(a, b), (b, a)}
+    disjoint = set()
+    for a, b in pairs(_OWL + "disjointWith"):
+        disjoint |= {(a, b), (b, a)}
+    return Schema(
+        super_classes=_closure(sub_c), super_properties=_closure(sub_p), inverse=inverse,
+        symmetric=typed("SymmetricProperty"), transitive=typed("TransitiveProperty"),
+        functional=typed("FunctionalProperty"), inverse_functional=typed("InverseFunctionalProperty"),
+        domain=set(pairs(str(RDFS.domain))), range=set(pairs(str(RDFS.range))), disjoint=disjoint,
+    )
+
+
+def property_closure(schema: Schema) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+    """Pairs ``(p, q)``: ``x p y`` entails ``x q y`` (forward) or ``y q x`` (backward), closed
+    under sub-property, inverse and symmetry, so one pass of two rules does their work."""
+    step: dict[tuple[str, bool], set[tuple[str, bool]]] = {}
+    props = set(schema.super_properties) | {q for qs in schema.super_properties.values() for q in qs}
+    props |= {p for pair in schema.inverse for p in pair} | schema.symmetric
+    for p in props:
+        for d in (True, False):
+            out = {(q, d) for q in schema.super_properties.get(p, ())}
+            out |= {(q, not d) for a, q in schema.inverse if a == p}
+            if p in schema.symmetric:
+                out.add((p, not d))
+            step[(p, d)] = out
+    forward, backward = set(), set()
+    for p in props:
+        seen: set[tuple[str, bool]] = set()
+        todo = list(step[(p, True)])
+        while todo:
+            n = todo.pop()
+            if n not in seen:
+                seen.add(n)
+                todo.extend(step.get(n, ()))
+        for q, d in seen:
+            if d and q != p:
+                forward.add((p, q))
+            elif not d:
+                backward.add((p, q))
+    return forward, backward
+
+
+def property_types(schema: Schema, forward: set[tuple[str, str]],
+                   backward: set[tuple[str, str]]) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+    """Pairs ``(p, c)``: ``x p y`` makes ``x`` (first set) or ``y`` (second) a ``c``: the
+    domains and ranges of every property ``p`` entails (the sub-class rule, which runs after
+    them in the same pass, adds the super-classes)."""
+    dom: dict[str, set[str]] = {}
+    rng: dict[str, set[str]] = {}
+    for p, c in schema.domain:
+        dom.setdefault(p, set()).add(c)
+    for p, c in schema.range:
+        rng.setdefault(p, set()).add(c)
+
+    subj: set[tuple[str, str]] = set()
+    obj: set[tuple[str, str]] = set()
+    props = set(dom) | set(rng) | {p for p, _ in forward | backward}
+    for p in props:
+        as_subject = {p} | {q for a, q in forward if a == p}   # x q y
+        as_object = {q for a, q in backward if a == p}           # y q x
+        s_classes = set().union(*(dom.get(q, set()) for q in as_subject),
+                                *(rng.get(q, set()) for q in as_object))
+        o_classes = set().union(*(rng.get(q, set()) for q in as_subject),
+                                *(dom.get(q, set()) for q in as_object))
+        subj |= {(p, c) for c in s_classes}
+        obj |= {(p, c) for c in o_classes}
+    return subj, obj
+
+
+def rule_constructs(schema: Schema, same_as: bool,
+                    only: set[str] | None = None) -> list[tuple[str, str]]:
+    """The same rules as ``CONSTRUCT`` queries (for the bulk loader): ``(rule name, query)``."""
+    return [(name, f"CONSTRUCT {{ {head} }} WHERE {{ {body} FILTER NOT EXISTS {{ {head} }} }}")
+            for name, head, body in rules(schema, same_as, only)]
+
+
+def rules(schema: Schema, same_as: bool, only: set[str] | None = None) -> list[tuple[str, str, str]]:
+    """The rules of one pass, in order: ``(name, head, body)`` as SPARQL patterns.
+
+    ``only``: the predicates of the triples new since the last pass (semi-naive evaluation:
+    the rules that cannot use them are left out); None for a full pass.
+    """
+    out: list[tuple[str, str, str]] = []
+
+    def add(name: str, head: str, body: str) -> None:
+        out.append((name, head, body))
+
+    forward, backward = property_closure(schema)
+    subject_types, object_types = property_types(schema, forward, backward)
+    transitive, functional = schema.transitive, schema.functional
+    inverse_functional = schema.inverse_functional
+    sco = {(c, d) for c, ds in schema.super_classes.items() for d in ds}
+    if only is not None:
+        forward = {(p, q) for p, q in forward if p in only}
+        backward = {(p, q) for p, q in backward if p in only}
+        reach = set(only) | {q for _p, q in forward | backward}
+        transitive = {p for p in transitive if p in reach}
+        functional = {p for p in functional if p in reach}
+        inverse_functional = {p for p in inverse_functional if p in reach}
+        subject_types = {(p, c) for p, c in subject_types if p in reach}
+        object_types = {(p, c) for p, c in object_types if p in reach}
+        classes = {c for _p, c in subject_types | object_types}
+        sco = {(c, d) for c, d in sco if c in classes}
+    if forward:
+        add("prp-spo1+inv", "?x ?q ?y", f"{_values('?p ?q', forward)} ?x ?p ?y .")
+    if backward:
+        add("prp-inv+spo1", "?y ?q ?x", f"{_values('?p ?q', backward)} ?x ?p ?y . FILTER (!isLiteral(?y))")
+    for p in sorted(transitive):
+        add(f"prp-trp <{p}>", f"?x <{p}> ?z", f"?x <{p}> ?y . ?y <{p}>+ ?z .")
+    if subject_types:
+        add("prp-dom", f"?x {_RDF_TYPE} ?c", f"{_values('?p ?c', subject_types)} ?x ?p ?y .")
+    if object_types:
+        add("prp-rng", f"?y {_RDF_TYPE} ?c",
+            f"{_values('?p ?c', object_types)} ?x ?p ?y . FILTER (!isLiteral(?y))")
+    if sco:
+        add("cax-sco", f"?x {_RDF_TYPE} ?d", f"{_values('?c ?d', sco)} ?x {_RDF_TYPE} ?c .")
+    if functional:
+        add("prp-fp", f"?y1 {_SAME_AS} ?y2",
+            f"{_values('?p', [(p,) for p in functional])} ?x ?p ?y1 . ?x ?p ?y2 . "
+            "FILTER (?y1 != ?y2 && !isLiteral(?y1) && !isLiteral(?y2))")
+    if inverse_functional:
+        add("prp-ifp", f"?x1 {_SAME_AS} ?x2",
+            f"{_values('?p', [(p,) for p in inverse_functional])} ?x1 ?p ?y . ?x2 ?p ?y . "
+            "FILTER (?x1 != ?x2)")
+    if same_as:
+        add("eq-sym", f"?y {_SAME_AS} ?x", f"?x {_SAME_AS} ?y . FILTER (!isLiteral(?y))")
+        add("eq-trans", f"?x {_SAME_AS} ?z", f"?x {_SAME_AS} ?y . ?y {_SAME_AS}+ ?z .")
+        add("eq-rep-s", "?s2 ?p ?o", f"?s {_SAME_AS} ?s2 . ?s ?p ?o . FILTER (?s != ?s2)")
+        add("eq-rep-p", "?s ?p2 ?o", f"?p {_SAME_AS} ?p2 . ?s ?p ?o . FILTER (?p != ?p2)")
+        add("eq-rep-o", "?s ?p ?o2", f"?o {_SAME_AS} ?o2 . ?s ?p ?o . FILTER (?o != ?o2)")
+    return out
+
+
+#: Rules whose conclusions can feed the other rules again (the rest are closed in one pass).
+_GENERATIVE = frozenset({"prp-trp", "prp-fp", "prp-ifp", "eq-sym", "eq-trans", "eq-rep-s",
+                         "eq-rep-p", "eq-rep-o"})
+
+
+def _count(store: ox.Store, graph: ox.NamedNode) -> int:
+    res = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph.value}> {{ ?s ?p ?o }} }}")
+    return int(next(iter(res))["n"].value)
+
+
+def keep_filter_update(target: str, data: Sequence[ox.NamedNode]) -> str:
+    """A SPARQL update deleting from ``target`` what :func:`keep` drops."""
+    noise = ", ".join(f"<{t}>" for t in sorted(NOISE_TYPES))
+    vocab = " || ".join(f'STRSTARTS(STR(?s), "{v}")'
+                        for v in (*_OUR_VOCABULARIES, *_EXTERNAL_VOCABULARIES))
+    return f"""DELETE {{ GRAPH <{target}> {{ ?s ?p ?o }} }}
+{_using(data)} USING NAMED <{target}> WHERE {{
+  GRAPH <{target}> {{ ?s ?p ?o }}
+  FILTER (!isIRI(?s)
+    || (?p = {_SAME_AS} && ?s = ?o)
+    || (?p = {_RDF_TYPE} && (?o IN ({noise})
+        || (isIRI(?o) && STRSTARTS(STR(?o), "{_OWL}") && STRENDS(STR(?o), "Property"))))
+    || {vocab}
+    || (!STRSTARTS(STR(?s), "{BASE}")
+        && NOT EXISTS {{ ?s ?anyp ?anyo }}))
+}}"""
+
+
+def _consistency(store: ox.Store, schema: Schema, graphs: Sequence[ox.NamedNode]) -> None:
+    dg = list(graphs)
+    problems = [f"{r['x'].value} is a member of owl:Nothing" for r in store.query(
+        f"SELECT ?x WHERE {{ ?x {_RDF_TYPE} <{OWL.Nothing}> }} ORDER BY ?x LIMIT 10", default_graph=dg)]
+    if schema.disjoint:
+        problems += [f"{r['x'].value} is in the disjoint classes {r['c1'].value} and {r['c2'].value}"
+                     for r in store.query(
+                         f"SELECT ?x ?c1 ?c2 WHERE {{ {_values('?c1 ?c2', schema.disjoint)} "
+                         f"?x {_RDF_TYPE} ?c1 . ?x {_RDF_TYPE} ?c2 }} ORDER BY ?x ?c1 ?c2 LIMIT 10",
+                         default_graph=dg)]
+    problems += [f"{r['x'].value} is both owl:sameAs and owl:differentFrom {r['y'].value}"
+                 for r in store.query(
+                     f"SELECT ?x ?y WHERE {{ ?x <{OWL.differentFrom}> ?y . "
+                     f"FILTER (?x = ?y || EXISTS {{ ?x {_SAME_AS} ?y }} || EXISTS {{ ?y {_SAME_AS} ?x }}) }} "
+                     "ORDER BY ?x ?y LIMIT 10", default_graph=dg)]
+    _raise_inconsistent(sorted(problems))
+
+
+def materialise(store: ox.Store, *, schema: Sequence[ox.NamedNode], data: Sequence[ox.NamedNode],
+                target: ox.NamedNode, keep_filter: bool = True, max_passes: int = 50,
+                progress: Callable[[str], None] | None = None) -> MaterialiseResult:
+    """Run the rules the ontology uses as SPARQL CONSTRUCT queries in ``store`` (answers bulk-loaded) until nothing changes.
+
+    Reads ``schema`` + ``data`` graphs (plus ``target``), inserts what follows into ``target``
+    (cleared first), checks consistency, and with ``keep_filter`` deletes from ``target`` what
+    :func:`keep` would drop, so ``target`` holds exactly the graph ``infer`` makes.
+    """
+    import time
+
+    started = time.perf_counter()
+    store.remove_graph(target)
+    graphs = list(dict.fromkeys([*schema, *data]))
+    ax = read_schema(store, graphs)
+    passes, size = 0, 0
+    only: set[str] | None = None
+    while True:
+        passes += 1
+        if passes > max_passes:
+            raise InconsistencyError(f"reasoning did not reach a fixpoint in {max_passes} passes")
+        same_as = bool(store.query(f"ASK {{ ?x {_SAME_AS} ?y FILTER (?x != ?y) }}",
+                                   default_graph=[*graphs, target]))
+        generated = False
+        grew: set[str] = set()
+        for name, query in rule_constructs(ax, same_as, None if same_as else only):
+            if progress:
+                progress(f"Reasoning: pass {passes}, rule {name}")
+            generative = name.split()[0] in _GENERATIVE
+            before = _count(store, target) if generative else 0
+            # A read-only CONSTRUCT streamed into the bulk loader: far faster on disk than an
+            # INSERT update (one big transaction). The query reads a snapshot of the store.
+            found = store.query(query, default_graph=[*graphs, target])
+            store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, target) for t in found
+                              if not isinstance(t.subject, ox.Literal))
+            if generative and _count(store, target) != before:
+                generated = True
+                grew.add(name.split()[1][1:-1] if name.startswith("prp-trp ") else "*")
+        only = None if "*" in grew else grew  # the next pass looks only at what grew
+        new_size = _count(store, target)
+        # The sub-property, inverse, domain, range and sub-class rules are closed in one pass
+        # (their schema is closed beforehand); only transitivity and equality feed back.
+        if new_size == size or not generated:
+            size = new_size
+            break
+        size = new_size
+    _consistency(store, ax, [*graphs, target])
+    if keep_filter:
+        store.update(keep_filter_update(target.value, data))
+        size = _count(store, target)
+    return MaterialiseResult(passes=passes, triples=size, seconds=time.perf_counter() - started)
+
+
+def infer_store(store: object, *, data: Sequence[URIRef] | None = None,
+                progress: Callable[[str], None] | None = None) -> MaterialiseResult:
+    """Put the inferred graph into ``graph:inferred`` of an Oxigraph store, in place.
+
+    ``store`` is an :class:`scgraph.store.OxigraphStore` or a ``pyoxigraph.Store`` holding the
+    ontology graph and the data graphs (default: every named graph but ontology, metadata and
+    inferred). The result is the graph :func:`infer` makes from the same data.
+    """
+    target_store: ox.Store = getattr(store, "store", store)  # type: ignore[assignment]
+    fixed = {str(ONTOLOGY_GRAPH), str(INFERRED_GRAPH), str(METADATA_GRAPH)}
+    if data is None:
+        names = sorted(g.value for g in target_store.named_graphs()
+                       if isinstance(g, ox.NamedNode) and g.value not in fixed)
+    else:
+        names = [str(n) for n in data]
+    schema, graphs = ox.NamedNode(str(ONTOLOGY_GRAPH)), [ox.NamedNode(n) for n in names]
+    target = ox.NamedNode(str(INFERRED_GRAPH))
+    if getattr(store, "path", None) is None:
+        return materialise(target_store, schema=[schema], data=graphs, target=target,
+                           progress=progress)
+    # On disk, the rules' many index lookups are an order of magnitude slower than in memory:
+    # reason in an in-memory copy and bulk-load the inferred graph back.
+    import tempfile
+    import time
+
+    started = time.perf_counter()
+    scratch = ox.Store()
+    with tempfile.TemporaryDirectory(prefix="scgraph-reason-") as tmp:
+        for g in [schema, *graphs]:
+            path = f"{tmp}/graph.nt"
+            target_store.dump(path, format=ox.RdfFormat.N_TRIPLES, from_graph=g)
+            scratch.bulk_load(path=path, format=ox.RdfFormat.N_TRIPLES, to_graph=g)
+        result = materialise(scratch, schema=[schema], data=graphs, target=target, progress=progress)
+        path = f"{tmp}/inferred.nt"
+        scratch.dump(path, format=ox.RdfFormat.N_TRIPLES, from_graph=target)
+        del scratch
+        target_store.remove_graph(target)
+        target_store.bulk_load(path=path, format=ox.RdfFormat.N_TRIPLES, to_graph=target)
+    result.seconds = time.perf_counter() - started
+    return result

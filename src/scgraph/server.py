@@ -300,6 +300,7 @@ class Source:
     dataset: Path | None = None
     store_path: Path | None = None
     writable: bool = False
+    extra: tuple[Path, ...] = ()  # more files loaded after the dataset (the analysis graph)
 
 
 def open_source(source: Source) -> ox.Store:
@@ -311,6 +312,9 @@ def open_source(source: Source) -> ox.Store:
     if source.dataset is not None:
         fmt = ox.RdfFormat.from_extension(source.dataset.suffix.lstrip(".")) or ox.RdfFormat.N_QUADS
         store.bulk_load(path=str(source.dataset), format=fmt)
+    for path in source.extra:
+        fmt = ox.RdfFormat.from_extension(path.suffix.lstrip(".")) or ox.RdfFormat.N_QUADS
+        store.bulk_load(path=str(path), format=fmt)
     return store
 
 
@@ -533,7 +537,10 @@ def source_from_options(store: str, build_dir: Path, dataset: Path | None = None
     if store in ("memory", "oxigraph"):
         if not data.is_file():
             raise ServerError("no such file; run 'scgraph build' first or give --dataset", path=data)
-        return Source(dataset=data)
+        from .analysis.rdf import analysis_file
+
+        analysis = analysis_file(build_dir)  # the results of 'scgraph analyse', beside the data
+        return Source(dataset=data, extra=(analysis,) if dataset is None and analysis.is_file() else ())
     if kind == "oxigraph" and arg:
         path = Path(arg)
         try:
@@ -904,7 +911,7 @@ def local_href(iri: str) -> str:
 
     if iri.startswith(BASE):
         return "/" + percent_path(iri[len(BASE):])
-    return iri
+    return iri if re.match(r"https?://", iri, re.IGNORECASE) else ""  # no javascript:, data:, ...
 
 
 def _iri_html(iri: str, labels: dict[str, str]) -> str:
@@ -914,7 +921,10 @@ def _iri_html(iri: str, labels: dict[str, str]) -> str:
     name = short(URIRef(iri))
     label = labels.get(iri)
     text = f"{html.escape(label)} <small>{html.escape(name)}</small>" if label else html.escape(name)
-    return f'<a href="{html.escape(local_href(iri), quote=True)}">{text}</a>'
+    href = local_href(iri)
+    if not href:
+        return f'<span class="iri">{text}</span>'
+    return f'<a href="{html.escape(href, quote=True)}">{text}</a>'
 
 
 def _cell_html(cell: Cell, labels: dict[str, str]) -> str:

@@ -7,10 +7,21 @@ passed as RDF terms (``bindings``), never pasted into the query text.
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import re
+import shutil
+import socket
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Protocol, Union, runtime_checkable
 
 import pyoxigraph as ox
 from rdflib import BNode, Dataset, Graph, Literal, URIRef, Variable
@@ -18,8 +29,12 @@ from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import RDF, XSD
 from rdflib.term import Node
 
+from . import io
 from .errors import QueryError, StoreError
 from .namespaces import bind_prefixes
+
+#: A quad as rdflib terms ``(s, p, o, graph)`` or as a pyoxigraph Quad.
+QuadLike = Union[tuple[Node, Node, Node, Node], ox.Quad]
 
 
 @dataclass
@@ -47,6 +62,12 @@ class Store(Protocol):
     def query(self, sparql: str, bindings: dict[str, Node] | None = None) -> QueryResult: ...
 
     def load_dataset(self, ds: Dataset) -> None: ...
+
+    def load_quads(self, quads: Iterable[QuadLike]) -> int: ...
+
+    def bulk_load(self, path: Path | str) -> int: ...
+
+    def update(self, sparql: str) -> None: ...
 
     def named_graphs(self) -> list[URIRef]: ...
 
@@ -91,10 +112,44 @@ class MemoryStore:
                 continue
             self.ds.graph(name).add((s, p, o))
 
-    def query(self, sparql: str, bindings: dict[str, Node] | None = None) -> QueryResult:
+    def load_quads(self, quads: Iterable[QuadLike]) -> int:
+        """Add quads (rdflib tuples or pyoxigraph Quads) to their named graphs; return the count."""
+        n = 0
+        graphs: dict[Node, Graph] = {}
+        for q in quads:
+            s, p, o, g = _rdflib_quad(q)
+            target = graphs.get(g)
+            if target is None:
+                target = graphs[g] = self.ds.graph(g)
+            target.add((s, p, o))
+            n += 1
+        return n
+
+    def bulk_load(self, path: Path | str) -> int:
+        """Load an N-Quads or TriG file (any RDF file for its default graph); return quads read."""
+        before = len(self)
+        io.parse_into(self.ds, path)
+        return len(self) - before
+
+    def update(self, sparql: str) -> None:
+        try:
+            self.ds.update(sparql)
+        except Exception as e:
+            raise query_error(e) from None
+
+    def query(self, sparql: str, bindings: dict[str, Node] | None = None, *,
+              graphs: Iterable[URIRef] | None = None) -> QueryResult:
+        """Run ``sparql``; ``graphs`` (if given) replace the union of all named graphs as the
+        default graph (the other stores take it too)."""
         init = {Variable(k): v for k, v in (bindings or {}).items()}
         try:
-            res = self.ds.query(sparql, initBindings=init)
+            target: Graph = self.ds
+            if graphs is not None:
+                target = bind_prefixes(Graph())
+                for name in graphs:
+                    for t in self.ds.graph(name):
+                        target.add(t)
+            res = target.query(sparql, initBindings=init)
             if res.type == "ASK":
                 return QueryResult(boolean=bool(res.askAnswer))
             if res.type in ("CONSTRUCT", "DESCRIBE"):
@@ -165,8 +220,24 @@ def values_clause(bindings: dict[str, Node]) -> str:
     for n in names:
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", n):
             raise QueryError(f"bad parameter name {n!r}")
-    terms = " ".join(bindings[n].n3() for n in names)
+    terms = " ".join(_bindable(n, bindings[n]) for n in names)
     return f"VALUES ({' '.join('?' + n for n in names)}) {{ ({terms}) }}"
+
+
+_LANG_TAG = re.compile(r"[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*")
+
+
+def _bindable(name: str, term: Node) -> str:
+    """``term`` in SPARQL syntax, or a QueryError if it cannot be written as one term."""
+    iri = term if isinstance(term, URIRef) else getattr(term, "datatype", None)
+    if isinstance(term, URIRef) or (isinstance(term, Literal) and iri is not None):
+        if not _IRIREF.fullmatch(f"<{iri}>"):
+            raise QueryError(f"parameter {name!r}: {str(iri)[:60]!r} is not a valid IRI")
+    if isinstance(term, Literal) and term.language and not _LANG_TAG.fullmatch(term.language):
+        raise QueryError(f"parameter {name!r}: {term.language[:30]!r} is not a language tag")
+    if not isinstance(term, (URIRef, Literal)):
+        raise QueryError(f"parameter {name!r}: only IRIs and literals can be bound")
+    return term.n3()
 
 
 _IRIREF = re.compile(r'<[^<>"{}|^`\\\x00-\x20]*>')
@@ -230,28 +301,75 @@ def _strip_comments(text: str) -> str:
 class OxigraphStore:
     """An embedded Oxigraph store, in memory (``path=None``) or on disk at ``path``."""
 
-    def __init__(self, path: Path | str | None = None) -> None:
+    def __init__(self, path: Path | str | None = None, *, read_only: bool = False) -> None:
         try:
-            self.store = ox.Store(str(path)) if path is not None else ox.Store()
+            if path is None:
+                self.store = ox.Store()
+            elif read_only:
+                if not Path(path).is_dir():
+                    raise StoreError("no Oxigraph store here; build one with "
+                                     f"'scgraph build --store oxigraph:{path}'", path=path)
+                self.store = ox.Store.read_only(str(path))
+            else:
+                self.store = ox.Store(str(path))
         except OSError as e:
-            raise StoreError(f"cannot open the Oxigraph store: {e}", path=path) from None
+            raise StoreError(f"cannot open the Oxigraph store: {' '.join(str(e).split())[:200]}",
+                             path=path) from None
         self.path = path
+        self.read_only = read_only
 
     def load_dataset(self, ds: Dataset) -> None:
-        data = ds.serialize(format="nquads", encoding="utf-8")
-        try:
-            self.store.load(data, format=ox.RdfFormat.N_QUADS)
-        except (SyntaxError, OSError, ValueError) as e:
-            raise StoreError(f"cannot load the dataset into Oxigraph: {e}", path=self.path) from None
+        quads = (q for q in ds.quads((None, None, None, None))
+                 if q[3] is not None and _graph_id(q[3]) != DATASET_DEFAULT_GRAPH_ID)
+        self.load_quads(quads)
 
-    def _run(self, sparql: str, bindings: dict[str, Node]) -> object:
+    def load_quads(self, quads: Iterable[QuadLike]) -> int:
+        """Add quads with Oxigraph's bulk loader (not one transaction); return the count."""
+        counter = _Counter(_ox_quad(q) for q in quads)
+        try:
+            self.store.bulk_extend(counter)
+        except (SyntaxError, OSError, ValueError) as e:
+            raise StoreError(f"cannot load the quads into Oxigraph: {e}", path=self.path) from None
+        return counter.n
+
+    def bulk_load(self, path: Path | str) -> int:
+        """Load an RDF file (N-Quads, TriG, Turtle, ...) with Oxigraph's bulk loader."""
+        path = Path(path)
+        fmt = _OX_FORMATS.get(io.guess_format(path))
+        if fmt is None:
+            raise StoreError(f"Oxigraph cannot bulk-load this format ({path.suffix})", path=path)
+        if not path.is_file():
+            raise StoreError("no such file", path=path)
+        before = len(self.store)
+        try:
+            self.store.bulk_load(path=str(path), format=fmt)
+        except SyntaxError as e:
+            raise _syntax_error(e, path) from None
+        except (OSError, ValueError) as e:
+            raise StoreError(f"cannot bulk-load the file: {e}", path=path) from None
+        return len(self.store) - before
+
+    def update(self, sparql: str) -> None:
+        try:
+            self.store.update(sparql)
+        except (SyntaxError, RuntimeError) as e:
+            raise query_error(e) from None
+        except OSError as e:
+            raise StoreError(f"cannot write the Oxigraph store: {e}", path=self.path) from None
+
+    def _run(self, sparql: str, bindings: dict[str, Node],
+             graphs: Iterable[URIRef] | None = None) -> object:
         # Not pyoxigraph's ``substitutions``: they bind only variables of the SELECT
         # projection (SEP-0007) and are ignored silently in some CONSTRUCT queries.
+        if graphs is not None:
+            return self.store.query(bind_values(sparql, bindings),
+                                    default_graph=[ox.NamedNode(str(g)) for g in graphs])
         return self.store.query(bind_values(sparql, bindings), use_default_graph_as_union=True)
 
-    def query(self, sparql: str, bindings: dict[str, Node] | None = None) -> QueryResult:
+    def query(self, sparql: str, bindings: dict[str, Node] | None = None, *,
+              graphs: Iterable[URIRef] | None = None) -> QueryResult:
         try:
-            res = self._run(sparql, bindings or {})
+            res = self._run(sparql, bindings or {}, graphs)
             if isinstance(res, ox.QueryBoolean):
                 return QueryResult(boolean=bool(res))
             if isinstance(res, ox.QueryTriples):
@@ -274,25 +392,440 @@ class OxigraphStore:
         return len(self.store)
 
     def close(self) -> None:
-        if self.path is not None:
+        if self.path is not None and not self.read_only:
             self.store.flush()
         self.store = ox.Store()
+
+
+# --------------------------------------------------------------------------- quads
+
+
+_OX_FORMATS = {
+    "nquads": ox.RdfFormat.N_QUADS,
+    "trig": ox.RdfFormat.TRIG,
+    "nt": ox.RdfFormat.N_TRIPLES,
+    "turtle": ox.RdfFormat.TURTLE,
+    "xml": ox.RdfFormat.RDF_XML,
+}
+
+
+_OX_PARSE_ERROR = re.compile(r"^Parser error at line (\d+) column \d+: (.*?)(?: \([^()]*, line \d+\))?$")
+
+
+def _syntax_error(exc: BaseException, path: Path) -> StoreError:
+    """A one-line StoreError naming the file and line of an Oxigraph parser error."""
+    text = " ".join(str(exc).split())
+    m = _OX_PARSE_ERROR.match(text)
+    if m:
+        return StoreError(f"bad syntax: {m.group(2)[:300]}", path=path, line=int(m.group(1)))
+    return StoreError(f"bad syntax: {text[:300]}", path=path)
+
+
+def _graph_id(g: object) -> Node:
+    return g.identifier if isinstance(g, Graph) else g  # type: ignore[return-value]
+
+
+def _rdflib_quad(q: QuadLike) -> tuple[Node, Node, Node, Node]:
+    if isinstance(q, ox.Quad):
+        return (from_ox(q.subject), from_ox(q.predicate), from_ox(q.object),  # type: ignore[return-value]
+                from_ox(q.graph_name) if not isinstance(q.graph_name, ox.DefaultGraph)
+                else DATASET_DEFAULT_GRAPH_ID)
+    s, p, o, g = q
+    return s, p, o, _graph_id(g)
+
+
+def _ox_quad(q: QuadLike) -> ox.Quad:
+    if isinstance(q, ox.Quad):
+        return q
+    s, p, o, g = q
+    g = _graph_id(g)
+    graph = ox.DefaultGraph() if g is None or g == DATASET_DEFAULT_GRAPH_ID else to_ox(g)
+    return ox.Quad(to_ox(s), to_ox(p), to_ox(o), graph)  # type: ignore[arg-type]
+
+
+class _Counter:
+    """Counts the items of an iterator as they pass."""
+
+    def __init__(self, items: Iterable[ox.Quad]) -> None:
+        self._it = iter(items)
+        self.n = 0
+
+    def __iter__(self) -> Iterator[ox.Quad]:
+        return self
+
+    def __next__(self) -> ox.Quad:
+        item = next(self._it)
+        self.n += 1
+        return item
+
+
+# --------------------------------------------------------------------------- remote SPARQL 1.1
+
+
+_RESULTS_JSON = "application/sparql-results+json"
+_NTRIPLES = "application/n-triples"
+_ACCEPT_QUERY = f"{_RESULTS_JSON}, {_NTRIPLES};q=0.9, text/turtle;q=0.5"
+_RETRY_STATUS = frozenset({429, 502, 503, 504})
+
+
+def _endpoints(url: str) -> tuple[str, str, str]:
+    """The query, update and Graph Store URLs for a spec URL.
+
+    ``http://host/ds/query`` (or ``.../sparql``) gives the siblings ``.../update`` and
+    ``.../store``; any other URL is a base with ``/query``, ``/update`` and ``/store`` below it
+    (Oxigraph server's layout). ``;update=URL`` and ``;store=URL`` override either.
+    """
+    parts = url.split(";")
+    base, overrides = parts[0], {}
+    for extra in parts[1:]:
+        key, sep, value = extra.partition("=")
+        if not sep or key not in ("update", "store"):
+            raise StoreError(f"bad remote store option {extra!r}; use ;update=URL or ;store=URL")
+        overrides[key] = value
+    parsed = urllib.parse.urlparse(base)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise StoreError(f"bad SPARQL endpoint URL {base!r}; use http://HOST:PORT/...")
+    stem, _, last = base.rstrip("/").rpartition("/")
+    if last in ("query", "sparql") and stem.count("/") >= 2:
+        query, root = base, stem
+    else:
+        root = base.rstrip("/")
+        query = root + "/query"
+    return query, overrides.get("update", root + "/update"), overrides.get("store", root + "/store")
+
+
+def _json_term(t: dict) -> Node:
+    kind, value = t.get("type"), t.get("value")
+    if not isinstance(value, str):
+        raise ValueError(f"a binding without a string value: {t!r}")
+    if kind == "uri":
+        return URIRef(value)
+    if kind == "bnode":
+        return BNode(value)
+    if kind in ("literal", "typed-literal"):
+        if "xml:lang" in t:
+            return Literal(value, lang=t["xml:lang"])
+        dt = t.get("datatype")
+        if dt is None or dt == str(XSD.string):
+            return Literal(value)
+        return Literal(value, datatype=URIRef(dt))
+    raise ValueError(f"unknown term type {kind!r}")
+
+
+class SparqlStore:
+    """Any SPARQL 1.1 endpoint, through the Query, Update and Graph Store HTTP protocols.
+
+    Queries see the union of the named graphs as their default graph (the protocol's
+    ``default-graph-uri`` for each of them), and each one by ``GRAPH``, as with the other
+    stores. Idempotent requests are retried a bounded number of times on a refused
+    connection or a 429/5xx answer; every failure becomes a one-line StoreError.
+    """
+
+    def __init__(self, url: str, *, timeout: float = 60.0, retries: int = 2,
+                 chunk: int = 200_000) -> None:
+        self.url = url
+        self.query_url, self.update_url, self.store_url = _endpoints(url)
+        self.timeout = timeout
+        self.retries = retries
+        self.chunk = chunk
+
+    # ------------------------------------------------------------------ HTTP
+
+    def _request(self, method: str, url: str, *, data: bytes | None = None,
+                 headers: dict[str, str] | None = None, idempotent: bool = True,
+                 ok_missing: bool = False) -> tuple[int, str, bytes]:
+        attempts = 1 + (self.retries if idempotent else 0)
+        last = ""
+        for attempt in range(attempts):
+            if attempt:
+                time.sleep(min(0.25 * 2 ** (attempt - 1), 2.0))
+            req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+            try:
+                with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                    return resp.status, resp.headers.get("Content-Type", ""), resp.read()
+            except urllib.error.HTTPError as e:
+                body = e.read().decode("utf-8", "replace")
+                if e.code == 404 and ok_missing:
+                    return 404, "", b""
+                if e.code in _RETRY_STATUS:
+                    last = f"HTTP {e.code} {e.reason}"
+                    continue
+                if e.code == 400:
+                    raise query_error(RuntimeError(body or e.reason)) from None
+                first = " ".join(body.split())[:200]
+                raise StoreError(f"the SPARQL endpoint {url} answered HTTP {e.code} {e.reason}"
+                                 + (f": {first}" if first else "")) from None
+            except (TimeoutError, socket.timeout):
+                last = f"no answer within {self.timeout:g} s"
+            except urllib.error.URLError as e:
+                reason = e.reason
+                if isinstance(reason, (TimeoutError, socket.timeout)):
+                    last = f"no answer within {self.timeout:g} s"
+                else:
+                    last = str(getattr(reason, "strerror", None) or reason)
+            except (ConnectionError, OSError) as e:
+                last = str(getattr(e, "strerror", None) or e)
+        tries = f" (tried {attempts} times)" if attempts > 1 else ""
+        raise StoreError(f"cannot reach the SPARQL endpoint {url}: {last}{tries}")
+
+    def _graph_store_url(self, graph: Node) -> str:
+        return f"{self.store_url}?{urllib.parse.urlencode({'graph': str(graph)})}"
+
+    # ------------------------------------------------------------------ Store
+
+    def query(self, sparql: str, bindings: dict[str, Node] | None = None, *,
+              graphs: Iterable[URIRef] | None = None) -> QueryResult:
+        text = bind_values(sparql, bindings or {})
+        form: list[tuple[str, str]] = [("query", text)]
+        named = self.named_graphs()
+        default = named if graphs is None else list(graphs)
+        form += [("default-graph-uri", str(g)) for g in default]
+        form += [("named-graph-uri", str(g)) for g in named]
+        _, ctype, body = self._request(
+            "POST", self.query_url, data=urllib.parse.urlencode(form).encode("utf-8"),
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": _ACCEPT_QUERY})
+        return self._result(ctype, body)
+
+    def _select(self, sparql: str) -> QueryResult:
+        """A query on the endpoint's own dataset (no default-graph-uri)."""
+        _, ctype, body = self._request(
+            "POST", self.query_url, data=urllib.parse.urlencode({"query": sparql}).encode(),
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": _RESULTS_JSON})
+        return self._result(ctype, body)
+
+    def _result(self, ctype: str, body: bytes) -> QueryResult:
+        mime = ctype.split(";")[0].strip().lower()
+        try:
+            if mime in (_RESULTS_JSON, "application/json"):
+                doc = json.loads(body.decode("utf-8"))
+                if "boolean" in doc:
+                    return QueryResult(boolean=bool(doc["boolean"]))
+                names = list(doc["head"]["vars"])
+                rows = [tuple(_json_term(b[n]) if n in b else None for n in names)
+                        for b in doc["results"]["bindings"]]
+                return QueryResult(vars=names, rows=rows)
+            if mime in (_NTRIPLES, "text/turtle", "text/plain"):
+                g = bind_prefixes(Graph())
+                g.parse(data=body.decode("utf-8"), format="nt" if mime != "text/turtle" else "turtle")
+                return QueryResult(graph=g)
+        except Exception as e:  # JSON, KeyError, rdflib parser errors: all mean garbage
+            raise StoreError(f"the SPARQL endpoint {self.query_url} answered something that is "
+                             f"not a SPARQL result ({type(e).__name__}: "
+                             f"{' '.join(str(e).split())[:120]})") from None
+        raise StoreError(f"the SPARQL endpoint {self.query_url} answered with an unexpected "
+                         f"content type {ctype!r}")
+
+    def update(self, sparql: str) -> None:
+        self._request("POST", self.update_url, data=sparql.encode("utf-8"),
+                      headers={"Content-Type": "application/sparql-update"}, idempotent=False)
+
+    def named_graphs(self) -> list[URIRef]:
+        res = self._select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+        return sorted(r[0] for r in res.rows if isinstance(r[0], URIRef))
+
+    def __len__(self) -> int:
+        res = self._select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
+        return int(res.rows[0][0]) if res.rows and res.rows[0][0] is not None else 0  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        """Nothing to release: every request opens and closes its own connection."""
+
+    # ------------------------------------------------------------------ Graph Store protocol
+
+    def get_graph(self, name: URIRef) -> Graph:
+        """The triples of one named graph (empty if the endpoint does not have it)."""
+        status, _, body = self._request("GET", self._graph_store_url(name),
+                                        headers={"Accept": _NTRIPLES}, ok_missing=True)
+        g = bind_prefixes(Graph())
+        if status != 404 and body:
+            try:
+                g.parse(data=body.decode("utf-8"), format="nt")
+            except Exception as e:
+                raise StoreError(f"the Graph Store {self.store_url} answered something that is "
+                                 f"not N-Triples: {' '.join(str(e).split())[:120]}") from None
+        return g
+
+    def put_graph(self, name: URIRef, triples: Iterable[tuple[Node, Node, Node]]) -> None:
+        """Replace one named graph with ``triples`` (Graph Store PUT, idempotent)."""
+        data = "".join(_nt_line(s, p, o) for s, p, o in triples).encode("utf-8")
+        self._request("PUT", self._graph_store_url(name), data=data,
+                      headers={"Content-Type": _NTRIPLES})
+
+    def post_graph(self, name: URIRef, triples: Iterable[tuple[Node, Node, Node]]) -> int:
+        """Add ``triples`` to one named graph (Graph Store POST, in chunks); return the count."""
+        n = 0
+        for lines in _chunks((_nt_line(s, p, o) for s, p, o in triples), self.chunk):
+            self._request("POST", self._graph_store_url(name), data="".join(lines).encode("utf-8"),
+                          headers={"Content-Type": _NTRIPLES}, idempotent=False)
+            n += len(lines)
+        return n
+
+    def delete_graph(self, name: URIRef) -> None:
+        """Remove one named graph (Graph Store DELETE; a missing graph is not an error)."""
+        self._request("DELETE", self._graph_store_url(name), ok_missing=True)
+
+    # ------------------------------------------------------------------ loading
+
+    def load_dataset(self, ds: Dataset) -> None:
+        for c in ds.graphs():
+            name = c.identifier
+            if isinstance(name, URIRef) and name != DATASET_DEFAULT_GRAPH_ID and len(c):
+                self.post_graph(name, c)
+
+    def load_quads(self, quads: Iterable[QuadLike]) -> int:
+        """POST the quads to their named graphs, buffering up to ``chunk`` triples per graph."""
+        buffers: dict[Node, list[str]] = {}
+        n = 0
+        for q in quads:
+            s, p, o, g = _rdflib_quad(q)
+            if g is None or g == DATASET_DEFAULT_GRAPH_ID:
+                raise StoreError("a remote store takes quads in named graphs only")
+            buf = buffers.setdefault(g, [])
+            buf.append(_nt_line(s, p, o))
+            n += 1
+            if len(buf) >= self.chunk:
+                self._post_lines(g, buf)
+                buf.clear()
+        for g, buf in buffers.items():
+            if buf:
+                self._post_lines(g, buf)
+        return n
+
+    def _post_lines(self, graph: Node, lines: list[str]) -> None:
+        self._request("POST", self._graph_store_url(graph), data="".join(lines).encode("utf-8"),
+                      headers={"Content-Type": _NTRIPLES}, idempotent=False)
+
+    def bulk_load(self, path: Path | str) -> int:
+        """Stream an N-Quads or TriG file to the endpoint, one Graph Store POST per graph chunk."""
+        path = Path(path)
+        fmt = _OX_FORMATS.get(io.guess_format(path))
+        if fmt not in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
+            raise StoreError("a remote store bulk-loads N-Quads or TriG files only", path=path)
+        if not path.is_file():
+            raise StoreError("no such file", path=path)
+        try:
+            return self.load_quads(ox.parse(path=str(path), format=fmt))
+        except SyntaxError as e:
+            raise _syntax_error(e, path) from None
+
+
+def _nt_line(s: Node, p: Node, o: Node) -> str:
+    """One N-Triples line (Oxigraph writes the terms: rdflib's n3() may use long strings)."""
+    return f"{to_ox(s)} {to_ox(p)} {to_ox(o)} .\n"
+
+
+def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:
+    buf: list[str] = []
+    for item in items:
+        buf.append(item)
+        if len(buf) >= size:
+            yield buf
+            buf = []
+    if buf:
+        yield buf
+
+
+# --------------------------------------------------------------------------- persistent stores
+
+#: Generations of a persistent store live next to it as ``.NAME.gen-*`` folders; ``NAME`` is a
+#: symbolic link to the current one, replaced atomically.
+_GENERATION = ".{name}.gen-"
+
+
+def store_generations(path: Path) -> list[Path]:
+    """The generation folders of the persistent store ``path`` (current, previous, leftovers)."""
+    return sorted(path.parent.glob(_GENERATION.format(name=path.name) + "*"))
+
+
+@contextlib.contextmanager
+def replace_store(path: Path | str) -> Iterator[OxigraphStore]:
+    """Build a new on-disk Oxigraph store and make it the one at ``path`` if the block succeeds.
+
+    The new store is written to a fresh folder next to ``path``; on success ``path`` (a
+    symbolic link) is pointed at it with one atomic rename, so a build that fails or is killed
+    leaves the previous store at ``path`` whole and readable. The previous generation is kept
+    (a reader may still have it open) and older ones, and leftovers of killed builds, removed.
+    A real folder at ``path`` (not made by this function) is moved aside to a generation first.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    prefix = _GENERATION.format(name=path.name)
+    new_dir = Path(tempfile.mkdtemp(dir=path.parent, prefix=prefix + f"{time.strftime('%Y%m%dT%H%M%S')}-"))
+    store = OxigraphStore(new_dir)
+    try:
+        yield store
+        store.store.flush()
+        store.close()
+    except BaseException:
+        store.close()
+        shutil.rmtree(new_dir, ignore_errors=True)
+        raise
+    previous = path.resolve() if path.is_symlink() else None
+    if path.exists() and not path.is_symlink():
+        aside = Path(tempfile.mkdtemp(dir=path.parent, prefix=prefix + "old-"))
+        aside.rmdir()
+        os.rename(path, aside)  # a real folder from elsewhere: kept as the previous generation
+        previous = aside.resolve()
+    link = path.parent / f".{path.name}.link-{os.getpid()}"
+    with contextlib.suppress(FileNotFoundError):
+        link.unlink()
+    os.symlink(new_dir.name, link)
+    os.replace(link, path)  # the atomic switch
+    keep = {new_dir.resolve(), previous}
+    for old in store_generations(path):
+        if old.resolve() not in keep:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def default_store_spec(build_dir: Path | str = Path("build")) -> str:
+    """The store a command uses when none is given: ``oxigraph:BUILD/store`` once a persistent
+    store has been built (registry data is imported), else ``memory``."""
+    store = Path(build_dir) / "store"
+    return f"oxigraph:{store}" if store.exists() else "memory"
 
 
 # --------------------------------------------------------------------------- specs
 
 
-STORE_SPECS = "memory, oxigraph or oxigraph:PATH"
+STORE_SPECS = "memory, oxigraph, oxigraph:PATH or sparql:URL"
 
 
-def open_store(spec: str) -> Store:
-    """Open a store from a spec: ``memory``, ``oxigraph`` (in memory) or ``oxigraph:PATH``."""
+def _env_timeout(default: float) -> float:
+    """``SCGRAPH_SPARQL_TIMEOUT`` (seconds per request to a remote endpoint), if set."""
+    text = os.environ.get("SCGRAPH_SPARQL_TIMEOUT", "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise StoreError(f"SCGRAPH_SPARQL_TIMEOUT must be a positive number of seconds, got {text!r}")
+    return value
+
+
+def open_store(spec: str, *, timeout: float | None = None) -> Store:
+    """Open a store from a spec.
+
+    ``memory`` (rdflib), ``oxigraph`` (embedded, in memory), ``oxigraph:PATH`` (embedded, on
+    disk) or ``sparql:URL`` (a SPARQL 1.1 endpoint, see :func:`_endpoints` for the URL forms).
+    """
     kind, _, arg = spec.partition(":")
     if spec == "memory":
         return MemoryStore()
     if kind == "oxigraph":
         return OxigraphStore(Path(arg) if arg else None)
     if kind == "sparql":
-        # A later issue adds remote SPARQL 1.1 endpoints here (SparqlStore(url)).
-        raise StoreError(f"remote SPARQL endpoints are not supported yet: {spec!r}; use {STORE_SPECS}")
+        if not arg:
+            raise StoreError(f"missing endpoint URL in {spec!r}; write sparql:http://HOST:PORT/...")
+        return SparqlStore(arg, timeout=timeout if timeout is not None else _env_timeout(60.0))
     raise StoreError(f"unknown store {spec!r}; use {STORE_SPECS}")
+
+
+def open_query_store(spec: str) -> Store:
+    """Open a store for reading: an existing on-disk Oxigraph store read-only (so a server or
+    another reader may hold it too), anything else as :func:`open_store` does."""
+    kind, _, arg = spec.partition(":")
+    if kind == "oxigraph" and arg and Path(arg).exists():
+        return OxigraphStore(Path(arg), read_only=True)
+    return open_store(spec)

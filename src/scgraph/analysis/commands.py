@@ -66,7 +66,7 @@ def load(build_dir: Path, data: list[Path] | None, quiet: bool) -> Dataset:
     if not data:
         from ..cli import _load_dataset
 
-        return _load_dataset(build_dir, quiet)
+        return _load_dataset(build_dir, quiet, analysis=False)  # not the last run's results
     ds = Dataset()
     for p in data:
         if io.guess_format(p) in io.QUAD_FORMATS:
@@ -130,8 +130,8 @@ def analyse_cmd(
     paths = write_results(result, out)
     if not quiet:
         for net in NETWORKS:
-            g = result.networks[net]
-            typer.echo(f"{net}: {g.number_of_nodes()} nodes, {g.number_of_edges()} edges, "
+            nodes, edges = result.shape(net)
+            typer.echo(f"{net}: {nodes} nodes, {edges} edges, "
                        f"{len(result.communities[net])} communities, "
                        f"{len(result.articulation_points[net])} articulation points, "
                        f"{len(result.bridges[net])} bridges")

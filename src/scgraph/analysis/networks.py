@@ -12,8 +12,9 @@ Node identifiers are the IRIs as strings; every node has ``kind`` and ``label``,
 
 from __future__ import annotations
 
+import weakref
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -23,7 +24,8 @@ from scipy import sparse
 
 from .. import catalogue
 from ..namespaces import short
-from ..store import Store
+from ..errors import StoreError
+from ..store import OxigraphStore, Store, query_error
 
 #: Node kinds, in the order that decides a thing's kind when it has several.
 KINDS: tuple[str, ...] = ("meeting", "project", "cluster", "initiative", "organisation",
@@ -76,6 +78,26 @@ def select(store: Store, name: str) -> list[dict[str, object]]:
     return [dict(zip(result.vars, row)) for row in result.rows]
 
 
+def select_values(store: Store, name: str) -> tuple[list[str], list[tuple[str | None, ...]]]:
+    """Run the catalogue query ``name`` (no parameters) on ``store``; rows as tuples of the
+    terms' lexical values (None where unbound). On an embedded Oxigraph store the values are
+    read straight from pyoxigraph, without making rdflib terms of 10^6 IRIs."""
+    query = catalogue.get_query(name)
+    if isinstance(store, OxigraphStore):
+        catalogue.check_syntax(query)
+        try:
+            res = store.store.query(query.sparql, use_default_graph_as_union=True)
+            names = [v.value for v in res.variables]
+            rows = [tuple(None if t is None else t.value for t in sol) for sol in res]
+        except (SyntaxError, RuntimeError) as e:
+            raise query_error(e) from None
+        except OSError as e:
+            raise StoreError(f"cannot read the Oxigraph store: {e}", path=store.path) from None
+        return names, rows
+    result = catalogue.run(store, query)
+    return list(result.vars), [tuple(None if t is None else str(t) for t in row) for row in result.rows]
+
+
 # --------------------------------------------------------------------------- heterogeneous graph
 
 
@@ -86,23 +108,28 @@ def heterogeneous_graph(store: Store) -> nx.Graph:
     kinds: dict[str, str] = {}
     attrs: dict[str, dict[str, object]] = {}
     rank = {k: i for i, k in enumerate(KINDS)}
-    for row in select(store, "analysis_nodes"):
-        node, kind = _str(row["node"]), _str(row["kind"])
+    names, rows = select_values(store, "analysis_nodes")
+    col = {v: i for i, v in enumerate(names)}
+    ni, ki, li, lai, loi = (col[v] for v in ("node", "kind", "label", "lat", "long"))
+    for row in sorted(rows, key=lambda r: (r[ni] or "", r[ki] or "")):
+        node, kind = row[ni] or "", row[ki] or ""
         if kind not in rank:
             continue
         if node not in kinds or rank[kind] < rank[kinds[node]]:
             kinds[node] = kind
         a = attrs.setdefault(node, {})
-        if row.get("label") is not None and "label" not in a:
-            a["label"] = _str(row["label"])
-        lat, lon = _float(row.get("lat")), _float(row.get("long"))
+        if row[li] is not None and "label" not in a:
+            a["label"] = row[li]
+        lat, lon = _float(row[lai]), _float(row[loi])
         if lat is not None and lon is not None:
             a["lat"], a["lon"] = lat, lon
     relations: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for row in select(store, "analysis_edges"):
-        s, t = _str(row["source"]), _str(row["target"])
+    names, rows = select_values(store, "analysis_edges")
+    si, ri, ti = (names.index(v) for v in ("source", "relation", "target"))
+    for row in rows:
+        s, t = row[si] or "", row[ti] or ""
         if s in kinds and t in kinds and s != t:
-            relations[(min(s, t), max(s, t))].add(_str(row["relation"]))
+            relations[(min(s, t), max(s, t))].add(row[ri] or "")
     for a, b, _synergy in synergy_pairs(store):
         if a in kinds and b in kinds:
             relations[(a, b)].add("synergy")
@@ -149,10 +176,66 @@ def relations_of(g: nx.Graph, a: str, b: str) -> set[str]:
 
 Incidence = tuple[str, str, str]  # (thing, evidence, shared node)
 
+_INDEX: weakref.WeakKeyDictionary[nx.Graph, tuple[tuple[int, int], dict[str, dict[str, list[str]]]]] = (
+    weakref.WeakKeyDictionary())
 
-def _nbrs(g: nx.Graph, node: str, kind: str, relations: Iterable[str]) -> list[str]:
-    rel = set(relations)
-    return [n for n in g[node] if g.nodes[n]["kind"] == kind and relations_of(g, node, n) & rel]
+
+def _relation_index(g: nx.Graph) -> dict[str, dict[str, list[str]]]:
+    """node -> relation -> neighbours tied by it (each edge's relations split once); cached
+    while ``g`` keeps its size."""
+    shape = (g.number_of_nodes(), g.number_of_edges())
+    cached = _INDEX.get(g)
+    if cached is not None and cached[0] == shape:
+        return cached[1]
+    index: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for a, b, rel in g.edges(data="relation", default=""):
+        for r in str(rel).split("; "):
+            index[a][r].append(b)
+            index[b][r].append(a)
+    out = {n: dict(rs) for n, rs in index.items()}
+    _INDEX[g] = (shape, out)
+    return out
+
+
+def _nbrs(g: nx.Graph, index: dict[str, dict[str, list[str]]], node: str, kind: str,
+          relations: Iterable[str]) -> set[str]:
+    rels = index.get(node, {})
+    return {n for r in relations for n in rels.get(r, ()) if g.nodes[n]["kind"] == kind}
+
+
+def _incidence_sets(g: nx.Graph, kind: str, things: Iterable[str]) -> dict[str, set[tuple[str, str]]]:
+    """evidence -> {(thing, shared node)}: the rows of :func:`incidences`, by evidence."""
+    index = _relation_index(g)
+    out: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    group_rel = ("member of", "part of", "contributes to", "synergy")
+    kinds = g.nodes
+    for t in things:
+        if kind == "project":
+            out[MEETING].update((t, m) for m in _nbrs(g, index, t, "meeting", ("attended",)))
+            out[CLUSTER].update((t, c) for c in _nbrs(g, index, t, "cluster", group_rel))
+            out[INITIATIVE].update((t, i) for i in _nbrs(g, index, t, "initiative", group_rel))
+            out[THEME].update((t, th) for th in g[t] if kinds[th]["kind"] == "theme")
+            partners = _nbrs(g, index, t, "organisation", ("partner",))
+            out[PARTNER].update((t, o) for o in partners)
+            for o in partners:
+                out[CITY].update((t, c) for c in _nbrs(g, index, o, "city", ("based in",)))
+            for m in _nbrs(g, index, t, "meeting", ("meeting of",)):
+                out[CITY].update((t, c) for c in _nbrs(g, index, m, "city", ("held in",)))
+        elif kind == "organisation":
+            out[PROJECT].update((t, p) for p in _nbrs(g, index, t, "project", ("partner",)))
+            out[MEETING].update((t, m) for m in _nbrs(g, index, t, "meeting", ("attended", "organised")))
+            out[CITY].update((t, c) for c in _nbrs(g, index, t, "city", ("based in",)))
+        elif kind == "city":
+            for o in _nbrs(g, index, t, "organisation", ("based in",)):
+                out[ORGANISATION].add((t, o))
+                out[PROJECT].update((t, p) for p in _nbrs(g, index, o, "project", ("partner",)))
+            for m in _nbrs(g, index, t, "meeting", ("held in",)):
+                out[PROJECT].update((t, p) for p in _nbrs(g, index, m, "project", ("attended", "meeting of")))
+                out[ORGANISATION].update(
+                    (t, o) for o in _nbrs(g, index, m, "organisation", ("attended", "organised")))
+        else:
+            raise ValueError(f"no projection for kind {kind!r}")
+    return {ev: pairs for ev, pairs in out.items() if pairs}
 
 
 def incidences(g: nx.Graph, kind: str, things: Iterable[str] | None = None) -> list[Incidence]:
@@ -167,110 +250,241 @@ def incidences(g: nx.Graph, kind: str, things: Iterable[str] | None = None) -> l
     meeting held there (PROJECT), organisations based there or at a meeting held there
     (ORGANISATION). ``things`` limits the answer to those things.
     """
-    out: set[Incidence] = set()
-    group_rel = ("member of", "part of", "contributes to", "synergy")
+    if kind not in COLLABORATION:
+        raise ValueError(f"no projection for kind {kind!r}")
     todo = sorted(things) if things is not None else [n for n, k in g.nodes(data="kind") if k == kind]
-    for t in todo:
-        if kind == "project":
-            out.update((t, MEETING, m) for m in _nbrs(g, t, "meeting", ("attended",)))
-            out.update((t, CLUSTER, c) for c in _nbrs(g, t, "cluster", group_rel))
-            out.update((t, INITIATIVE, i) for i in _nbrs(g, t, "initiative", group_rel))
-            out.update((t, THEME, th) for th in g[t] if g.nodes[th]["kind"] == "theme")
-            partners = _nbrs(g, t, "organisation", ("partner",))
-            out.update((t, PARTNER, o) for o in partners)
-            for o in partners:
-                out.update((t, CITY, c) for c in _nbrs(g, o, "city", ("based in",)))
-            for m in _nbrs(g, t, "meeting", ("meeting of",)):
-                out.update((t, CITY, c) for c in _nbrs(g, m, "city", ("held in",)))
-        elif kind == "organisation":
-            out.update((t, PROJECT, p) for p in _nbrs(g, t, "project", ("partner",)))
-            out.update((t, MEETING, m) for m in _nbrs(g, t, "meeting", ("attended", "organised")))
-            out.update((t, CITY, c) for c in _nbrs(g, t, "city", ("based in",)))
-        elif kind == "city":
-            for o in _nbrs(g, t, "organisation", ("based in",)):
-                out.add((t, ORGANISATION, o))
-                out.update((t, PROJECT, p) for p in _nbrs(g, o, "project", ("partner",)))
-            for m in _nbrs(g, t, "meeting", ("held in",)):
-                out.update((t, PROJECT, p) for p in _nbrs(g, m, "project", ("attended", "meeting of")))
-                out.update((t, ORGANISATION, o)
-                           for o in _nbrs(g, m, "organisation", ("attended", "organised")))
-        else:
-            raise ValueError(f"no projection for kind {kind!r}")
-    return sorted(out)
+    sets = _incidence_sets(g, kind, todo)
+    return sorted((t, ev, v) for ev, pairs in sets.items() for t, v in pairs)
 
 
 def recorded_synergies(g: nx.Graph, kind: str) -> set[tuple[str, str]]:
     """Pairs (a < b) of things of ``kind`` that a recorded synergy ties."""
-    return {(min(a, b), max(a, b)) for a, b in g.edges
-            if g.nodes[a]["kind"] == kind == g.nodes[b]["kind"] and "synergy" in relations_of(g, a, b)}
+    index = _relation_index(g)
+    out = set()
+    for a, rels in index.items():
+        if g.nodes[a]["kind"] != kind:
+            continue
+        out.update((a, b) for b in rels.get("synergy", ()) if a < b and g.nodes[b]["kind"] == kind)
+    return out
 
 
 # --------------------------------------------------------------------------- projections
 
 
+def _binary(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> sparse.csr_matrix:
+    m = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=shape)
+    m.sum_duplicates()
+    m.data[:] = 1.0
+    return m
+
+
+def member(K: sparse.spmatrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Whether each (rows[k], cols[k]) is a non-zero of ``K``, by binary search over its
+    sorted keys (scipy's fancy indexing of 10^7 pairs takes gigabytes)."""
+    if K.nnz == 0 or len(rows) == 0:
+        return np.zeros(len(rows), dtype=bool)
+    n = K.shape[1]
+    c = K.tocoo()
+    keys = np.unique(c.row.astype(np.int64) * n + c.col.astype(np.int64))
+    want = rows.astype(np.int64) * n + cols.astype(np.int64)
+    pos = np.minimum(np.searchsorted(keys, want), len(keys) - 1)
+    return keys[pos] == want
+
+
 @dataclass
 class Incidences:
     """The things of one kind, what they share, and their recorded collaborations, as sparse
-    matrices over sorted indices."""
+    matrices over sorted indices (things i < j in the upper triangle)."""
 
     kind: str
     things: list[str]
     context: list[str]  # shared nodes that are context, not collaboration
     B: sparse.csr_matrix  # things x context, 1 where a thing is tied to a context node
-    collab: set[tuple[str, str]]  # recorded collaborations (a < b)
-    evidence: dict[tuple[str, str], dict[str, int]]  # pair -> evidence -> number shared
+    shared: dict[str, sparse.csr_matrix]  # evidence -> things x things, upper: number shared
+    K: sparse.csr_matrix  # things x things, symmetric 0/1: recorded collaborations
     left_out: list[str] = field(default_factory=list)  # shared nodes above MAX_SHARED
 
     @property
     def index(self) -> dict[str, int]:
         return {t: i for i, t in enumerate(self.things)}
 
+    @property
+    def collab(self) -> set[tuple[str, str]]:
+        """The recorded collaborations as pairs (a < b)."""
+        up = sparse.triu(self.K, k=1).tocoo()
+        return {(self.things[i], self.things[j]) for i, j in zip(up.row.tolist(), up.col.tolist())}
 
-def _pairs_sharing(rows: list[Incidence], things: list[str], max_shared: int,
-                   left_out: set[str]) -> dict[tuple[str, str], dict[str, int]]:
-    """Count, for each pair of things, the shared nodes per evidence (sparse products)."""
-    idx = {t: i for i, t in enumerate(things)}
-    by_ev: dict[str, list[tuple[int, str]]] = defaultdict(list)
-    for t, ev, via in rows:
-        by_ev[ev].append((idx[t], via))
-    out: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
-    for ev, items in sorted(by_ev.items()):
-        vias = sorted({v for _i, v in items})
-        vidx = {v: j for j, v in enumerate(vias)}
-        r = np.array([i for i, _v in items], dtype=np.int64)
-        c = np.array([vidx[v] for _i, v in items], dtype=np.int64)
-        b = sparse.csr_matrix((np.ones(len(items)), (r, c)), shape=(len(things), len(vias)))
-        b.data[:] = 1.0
-        sizes = np.asarray(b.sum(axis=0)).ravel()
-        keep = sizes <= max_shared
-        left_out.update(v for v, k in zip(vias, keep) if not k)
-        b = b[:, np.flatnonzero(keep)]
-        prod = sparse.triu(b @ b.T, k=1).tocoo()
-        for i, j, n in zip(prod.row, prod.col, prod.data):
-            out[(things[i], things[j])][ev] = int(round(n))
-    return out
+    def collab_pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """The recorded collaborations as index arrays (i < j), sorted."""
+        up = sparse.triu(self.K, k=1).tocsr()
+        up.sort_indices()
+        coo = up.tocoo()
+        return coo.row.astype(np.int64), coo.col.astype(np.int64)
+
+    def evidence_of(self, i: int, j: int) -> dict[str, int]:
+        """Evidence -> number shared, for the pair of indices (i, j)."""
+        i, j = min(i, j), max(i, j)
+        out = {}
+        for ev in EVIDENCE:
+            m = self.shared.get(ev)
+            if m is not None:
+                n = int(round(m[i, j]))
+                if n:
+                    out[ev] = n
+        return out
+
+
+_PREPARED: weakref.WeakKeyDictionary[nx.Graph, dict[tuple[str, int], tuple[tuple[int, int], Incidences]]] = (
+    weakref.WeakKeyDictionary())
 
 
 def prepare(g: nx.Graph, kind: str, *, max_shared: int = MAX_SHARED,
             hidden: Iterable[tuple[str, str]] = ()) -> Incidences:
-    """The incidences of ``kind`` in ``g``; ``hidden`` collaborations are removed (evaluation)."""
-    rows = incidences(g, kind)
+    """The incidences of ``kind`` in ``g``; ``hidden`` collaborations are removed (evaluation).
+
+    Each evidence is one sparse product ``B B^T`` (things x shared nodes), so the work grows
+    with the links and the pairs that share something, never with all pairs."""
+    shape = (g.number_of_nodes(), g.number_of_edges())
+    cache = _PREPARED.setdefault(g, {})
+    hit = cache.get((kind, max_shared))
+    if hit is not None and hit[0] == shape:
+        full = hit[1]
+    else:
+        full = _prepare(g, kind, max_shared)
+        cache[(kind, max_shared)] = (shape, full)
+    hidden = list(hidden)
+    if not hidden:
+        return full
+    idx = full.index
+    hi = np.array([idx[a] for a, b in hidden] + [idx[b] for a, b in hidden], dtype=np.int64)
+    hj = np.array([idx[b] for a, b in hidden] + [idx[a] for a, b in hidden], dtype=np.int64)
+    mask = _binary(hi, hj, full.K.shape)
+    K = (full.K - full.K.multiply(mask)).tocsr()
+    K.eliminate_zeros()
+    return Incidences(full.kind, full.things, full.context, full.B, full.shared, K, full.left_out)
+
+
+def _prepare(g: nx.Graph, kind: str, max_shared: int) -> Incidences:
     things = sorted(n for n, k in g.nodes(data="kind") if k == kind)
-    left_out: set[str] = set()
-    evidence = _pairs_sharing(rows, things, max_shared, left_out)
-    for a, b in recorded_synergies(g, kind):
-        evidence.setdefault((a, b), {})[SYNERGY] = 1
-    collab_ev = COLLABORATION[kind]
-    collab = {p for p, evs in evidence.items() if set(evs) & collab_ev}
-    collab -= {(min(a, b), max(a, b)) for a, b in hidden}
-    context_rows = [(t, ev, v) for t, ev, v in rows if ev not in collab_ev and v not in left_out]
-    context = sorted({v for _t, _e, v in context_rows})
-    cidx = {v: j for j, v in enumerate(context)}
     tidx = {t: i for i, t in enumerate(things)}
-    pairs = sorted({(tidx[t], cidx[v]) for t, _e, v in context_rows})
-    B = sparse.csr_matrix((np.ones(len(pairs)), ([p[0] for p in pairs], [p[1] for p in pairs])),
-                          shape=(len(things), len(context)))
-    return Incidences(kind, things, context, B, collab, dict(evidence), sorted(left_out))
+    n = len(things)
+    sets = _incidence_sets(g, kind, things)
+    collab_ev = COLLABORATION[kind]
+    shared: dict[str, sparse.csr_matrix] = {}
+    left_out: set[str] = set()
+    context_items: list[tuple[int, str]] = []
+    for ev, pairs in sorted(sets.items()):
+        items = sorted(pairs)
+        vias = sorted({v for _t, v in items})
+        vidx = {v: j for j, v in enumerate(vias)}
+        r = np.fromiter((tidx[t] for t, _v in items), dtype=np.int64, count=len(items))
+        c = np.fromiter((vidx[v] for _t, v in items), dtype=np.int64, count=len(items))
+        b = _binary(r, c, (n, len(vias)))
+        sizes = np.asarray(b.sum(axis=0)).ravel()
+        keep = sizes <= max_shared
+        left_out.update(v for v, k in zip(vias, keep.tolist()) if not k)
+        b = b[:, np.flatnonzero(keep)]
+        prod = sparse.triu(b @ b.T, k=1).tocsr()
+        prod.eliminate_zeros()
+        if prod.nnz:
+            shared[ev] = prod
+        if ev not in collab_ev:
+            kept = set(np.asarray(vias, dtype=object)[keep].tolist()) if len(vias) else set()
+            context_items.extend((tidx[t], v) for t, v in items if v in kept)
+    syn = sorted((tidx[a], tidx[b]) for a, b in recorded_synergies(g, kind))
+    if syn:
+        shared[SYNERGY] = _binary(np.array([p[0] for p in syn]), np.array([p[1] for p in syn]), (n, n))
+    K = sparse.csr_matrix((n, n))
+    for ev in collab_ev:
+        if ev in shared:
+            K = K + shared[ev]
+    K = K + K.T
+    K = K.tocsr()
+    K.eliminate_zeros()
+    K.data[:] = 1.0
+    context = sorted({v for _i, v in context_items})
+    cidx = {v: j for j, v in enumerate(context)}
+    B = _binary(np.fromiter((i for i, _v in context_items), dtype=np.int64, count=len(context_items)),
+                np.fromiter((cidx[v] for _i, v in context_items), dtype=np.int64, count=len(context_items)),
+                (n, len(context)))
+    return Incidences(kind, things, context, B, shared, K, sorted(left_out))
+
+
+@dataclass
+class ProjectionArrays:
+    """A one-mode projection as arrays: edge k joins ``things[rows[k]]`` and
+    ``things[cols[k]]`` (rows < cols, row-major order), with its weight, the count of each
+    evidence and whether it is a recorded collaboration. :meth:`to_networkx` makes the graph."""
+
+    kind: str
+    things: list[str]
+    rows: np.ndarray
+    cols: np.ndarray
+    weights: np.ndarray
+    counts: dict[str, np.ndarray]  # evidence -> count per edge
+    collab: np.ndarray  # bool per edge
+    left_out: int
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(nodes, edges)."""
+        return len(self.things), len(self.rows)
+
+    def to_networkx(self, g: nx.Graph) -> nx.Graph:
+        """The projection as a NetworkX graph (node attributes from ``g``)."""
+        p = nx.Graph()
+        for t in self.things:
+            p.add_node(t, **g.nodes[t])
+        evs = [e for e in EVIDENCE if e in self.counts]
+        names = {e: "n_" + e.replace(" ", "_") for e in evs}
+        columns = [self.counts[e].tolist() for e in evs]
+        things = self.things
+        edges = []
+        for k, (i, j, w, c) in enumerate(zip(self.rows.tolist(), self.cols.tolist(),
+                                             self.weights.tolist(), self.collab.tolist())):
+            attrs: dict[str, object] = {"weight": w}
+            attrs["evidence"] = "; ".join(e for e, col in zip(evs, columns) if col[k])
+            attrs["collaboration"] = bool(c)
+            for e, col in zip(evs, columns):
+                if col[k]:
+                    attrs[names[e]] = col[k]
+            edges.append((things[i], things[j], attrs))
+        p.add_edges_from(edges)
+        p.graph["kind"] = self.kind
+        p.graph["left_out"] = self.left_out
+        return p
+
+
+def projection_arrays(g: nx.Graph, kind: str, *, max_shared: int = MAX_SHARED) -> ProjectionArrays:
+    """The projection of ``kind`` as arrays (see :func:`projection`), vectorised: no Python
+    loop over the pairs."""
+    inc = prepare(g, kind, max_shared=max_shared)
+    n = len(inc.things)
+    total = sparse.csr_matrix((n, n))
+    for m in inc.shared.values():
+        total = total + m
+    total = total.tocsr()
+    total.sum_duplicates()
+    total.sort_indices()
+    coo = total.tocoo()
+    rows, cols = coo.row.astype(np.int64), coo.col.astype(np.int64)
+    del total, coo
+    keys = rows * n + cols
+    counts: dict[str, np.ndarray] = {}
+    weights = np.zeros(len(keys), dtype=np.int64)
+    for ev in EVIDENCE:
+        m = inc.shared.get(ev)
+        if m is None:
+            continue
+        mc = m.tocoo()
+        pos = np.searchsorted(keys, mc.row.astype(np.int64) * n + mc.col.astype(np.int64))
+        arr = np.zeros(len(keys), dtype=np.int64)
+        arr[pos] = np.rint(mc.data).astype(np.int64)
+        counts[ev] = arr
+        weights += arr
+    del keys
+    collab = member(inc.K, rows, cols)
+    return ProjectionArrays(kind, inc.things, rows, cols, weights, counts, collab, len(inc.left_out))
 
 
 def projection(g: nx.Graph, kind: str, *, max_shared: int = MAX_SHARED) -> nx.Graph:
@@ -278,24 +492,39 @@ def projection(g: nx.Graph, kind: str, *, max_shared: int = MAX_SHARED) -> nx.Gr
     (or is tied by a recorded synergy). ``weight`` is the number of shared things, ``evidence``
     the kinds of evidence ("; "-joined, in :data:`EVIDENCE` order), ``n_<evidence>`` the count
     of each, ``collaboration`` whether the pair has a recorded collaboration."""
-    inc = prepare(g, kind, max_shared=max_shared)
-    p = nx.Graph()
-    for t in inc.things:
-        p.add_node(t, **g.nodes[t])
-    for (a, b) in sorted(inc.evidence):
-        evs = inc.evidence[(a, b)]
-        attrs: dict[str, object] = {
-            "weight": sum(evs.values()),
-            "evidence": "; ".join(e for e in EVIDENCE if e in evs),
-            "collaboration": (a, b) in inc.collab,
-        }
-        for e in EVIDENCE:
-            if e in evs:
-                attrs["n_" + e.replace(" ", "_")] = evs[e]
-        p.add_edge(a, b, **attrs)
-    p.graph["kind"] = kind
-    p.graph["left_out"] = len(inc.left_out)
-    return p
+    return projection_arrays(g, kind, max_shared=max_shared).to_networkx(g)
+
+
+class Networks(Mapping[str, nx.Graph]):
+    """The heterogeneous graph and the projections by name; a projection becomes a NetworkX
+    graph only when it is looked up (a registry's project projection has 10^7 edges, which
+    the metrics read from its arrays)."""
+
+    def __init__(self, g: nx.Graph, projections: dict[str, ProjectionArrays]) -> None:
+        self.graph = g
+        self.arrays = projections
+        self._built: dict[str, nx.Graph] = {"heterogeneous": g}
+
+    def __getitem__(self, name: str) -> nx.Graph:
+        if name not in self._built:
+            self._built[name] = self.arrays[name].to_networkx(self.graph)
+        return self._built[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(["heterogeneous", *self.arrays])
+
+    def __len__(self) -> int:
+        return 1 + len(self.arrays)
+
+    def shape(self, name: str) -> tuple[int, int]:
+        """(nodes, edges) of a network, without building it."""
+        if name in self.arrays:
+            return self.arrays[name].shape
+        g = self._built[name]
+        return g.number_of_nodes(), g.number_of_edges()
+
+    def left_out(self, name: str) -> int:
+        return self.arrays[name].left_out if name in self.arrays else 0
 
 
 def shared_nodes(g: nx.Graph, kind: str, a: str, b: str) -> dict[str, list[str]]:

@@ -12,10 +12,12 @@ import hashlib
 import json
 import re
 from decimal import Decimal
+from pathlib import Path
 
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, XSD
 
+from ..io import parse_into
 from ..namespaces import ANALYSIS_GRAPH, ID, SCG, SYNERGY_TYPE, bind_prefixes
 from .run import NETWORKS, RANKED, SUGGESTED, TOP_RANKED, AnalysisResult
 from .synergies import explanation
@@ -101,6 +103,23 @@ def to_graph(r: AnalysisResult) -> Graph:
             out.add((node, SCG.score, _dec(float(gap.projects))))
         out.add((node, PROV.wasGeneratedBy, run))
     return out
+
+
+def analysis_file(build_dir: Path | str) -> Path:
+    """Where ``scgraph analyse`` writes the named graph ``graph:analysis`` by default."""
+    return Path(build_dir) / "analysis" / "analysis.trig"
+
+
+def add_analysis_graph(ds: Dataset, build_dir: Path | str) -> bool:
+    """Parse ``BUILD_DIR/analysis/analysis.trig`` into ``ds`` if it exists (replacing any
+    ``graph:analysis`` already there), so that SPARQL users query the results next to the
+    data; True if it did."""
+    path = analysis_file(build_dir)
+    if not path.is_file():
+        return False
+    ds.remove_graph(ds.graph(ANALYSIS_GRAPH))
+    parse_into(ds, path)
+    return True
 
 
 def to_dataset(r: AnalysisResult) -> Dataset:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import csv
 import io as _io
 import json
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Container, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -19,9 +20,28 @@ import networkx as nx
 from .. import io
 from ..store import Store
 from . import gaps as _gaps
-from .metrics import NodeMetrics, articulation_points, bridges, communities, components, node_metrics
-from .networks import MAX_SHARED, PROJECTED, heterogeneous_graph, projection
-from .synergies import METHODS, EvalRow, Suggestion, check_method, evaluate, explanation, suggest
+from .metrics import (
+    NodeMetrics,
+    articulation_points,
+    bridges,
+    Network,
+    check_engine,
+    from_arrays,
+    communities,
+    components,
+    node_metrics,
+)
+from .networks import MAX_SHARED, PROJECTED, Networks, heterogeneous_graph, projection_arrays
+from .synergies import (
+    METHODS,
+    AnalysisError,
+    EvalRow,
+    Suggestion,
+    check_method,
+    evaluate,
+    explanation,
+    suggest,
+)
 
 #: The networks that get metrics: the heterogeneous graph and each projection.
 NETWORKS: tuple[str, ...] = ("heterogeneous", *PROJECTED)
@@ -55,7 +75,7 @@ class AnalysisResult:
     """Everything ``scgraph analyse`` computes."""
 
     graph: nx.Graph
-    networks: dict[str, nx.Graph]
+    networks: Mapping[str, nx.Graph]  # a Networks: projections built on first look-up
     metrics: dict[str, list[NodeMetrics]]
     communities: dict[str, list[list[str]]]
     components: dict[str, list[list[str]]]
@@ -68,6 +88,19 @@ class AnalysisResult:
     data_gaps: list[_gaps.Gap]
     evaluation: list[EvalRow] = field(default_factory=list)
     params: dict[str, object] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per step, not written
+
+    def shape(self, net: str) -> tuple[int, int]:
+        """(nodes, edges) of a network, without building a projection's NetworkX graph."""
+        if isinstance(self.networks, Networks):
+            return self.networks.shape(net)
+        g = self.networks[net]
+        return g.number_of_nodes(), g.number_of_edges()
+
+    def left_out(self, net: str) -> int:
+        if isinstance(self.networks, Networks):
+            return self.networks.left_out(net)
+        return int(self.networks[net].graph.get("left_out", 0))
 
     def label(self, node: str) -> str:
         return str(self.graph.nodes[node].get("label", node)) if node in self.graph else node
@@ -75,45 +108,78 @@ class AnalysisResult:
 
 def analyse(store: Store, *, method: str = "adamic-adar", top: int = 20, seed: int = 0,
             run_evaluation: bool = False, share: float = 0.2, splits: int = 10, k: int = 10,
-            max_shared: int = MAX_SHARED, progress: Progress | None = None) -> AnalysisResult:
+            max_shared: int = MAX_SHARED, progress: Progress | None = None,
+            engine: str | None = None) -> AnalysisResult:
     """Build the networks from ``store`` and compute metrics, synergies, gaps (and, if asked,
-    the evaluation of the synergy scores)."""
+    the evaluation of the synergy scores). ``engine``: ``igraph`` (the default when installed)
+    or ``networkx`` for the metrics; ``result.timings`` has the seconds of each step."""
     check_method(method)
+    try:
+        engine = check_engine(engine)
+    except ValueError as e:
+        raise AnalysisError(str(e)) from None
     say = progress or (lambda _m: None)
+    timings: dict[str, float] = {}
+    clock = [time.perf_counter()]
+
+    def lap(name: str) -> None:
+        now = time.perf_counter()
+        timings[name] = timings.get(name, 0.0) + now - clock[0]
+        clock[0] = now
+
     say("Building the networks from SPARQL")
     g = heterogeneous_graph(store)
-    networks: dict[str, nx.Graph] = {"heterogeneous": g}
-    for kind in PROJECTED:
-        networks[kind] = projection(g, kind, max_shared=max_shared)
+    lap("sparql to graph")
+    networks = Networks(g, {kind: projection_arrays(g, kind, max_shared=max_shared) for kind in PROJECTED})
+    lap("projections")
     say("Computing the metrics")
-    comms = {n: communities(networks[n], seed=seed) for n in NETWORKS}
-    comps = {n: components(networks[n]) for n in NETWORKS}
-    metrics = {n: node_metrics(networks[n], seed=seed, comps=comps[n], comms=comms[n]) for n in NETWORKS}
-    brs = {n: bridges(networks[n]) for n in NETWORKS}
-    arts = {n: articulation_points(networks[n]) for n in NETWORKS}
+    # what the metrics read: the heterogeneous graph, and each projection straight from its
+    # arrays (igraph), or as a NetworkX graph for the networkx engine
+    nets: dict[str, Network] = {}
+    for n in NETWORKS:
+        if n in networks.arrays and engine == "igraph":
+            a = networks.arrays[n]
+            nets[n] = from_arrays(a.things, a.rows, a.cols, a.weights)
+        else:
+            nets[n] = networks[n]
+    lap("projections")
+    comps = {n: components(nets[n], engine=engine) for n in NETWORKS}
+    lap("components")
+    comms = {n: communities(nets[n], seed=seed, engine=engine) for n in NETWORKS}
+    lap("communities")
+    brs = {n: bridges(nets[n], engine=engine) for n in NETWORKS}
+    arts = {n: articulation_points(nets[n], engine=engine) for n in NETWORKS}
+    lap("brokers")
+    metrics = {n: node_metrics(nets[n], seed=seed, comps=comps[n], comms=comms[n], arts=arts[n],
+                               engine=engine, timings=timings) for n in NETWORKS}
+    del nets
+    clock[0] = time.perf_counter()
     say("Suggesting synergies")
     suggestions = {kind: suggest(g, kind, method=method, top=top, max_shared=max_shared)
                    for kind in SUGGESTED}
+    lap("synergy ranking")
     say("Looking for gaps")
     cov = _gaps.coverage(store)
     coverage_gaps = (_gaps.theme_gaps(cov) + _gaps.mechanism_gaps(store)
                      + _gaps.data_space_gaps(store))
     data_gaps = _gaps.data_gaps(store)
-    summaries = group_summaries(g, networks["project"], metrics["project"], cov)
+    summaries = group_summaries(g, set(networks.arrays["project"].things), metrics["project"], cov)
+    lap("gaps and summaries")
     evaluation: list[EvalRow] = []
     if run_evaluation:
         say("Evaluating the synergy scores")
         for kind in PROJECTED:
             evaluation += evaluate(g, kind, share=share, splits=splits, k=k, seed=seed,
                                    max_shared=max_shared)
+        lap("evaluation")
     params = {"method": method, "top": top, "seed": seed, "max_shared": max_shared}
     if run_evaluation:
         params.update({"hidden_share": share, "splits": splits, "k": k})
     return AnalysisResult(g, networks, metrics, comms, comps, brs, arts, summaries, suggestions,
-                          cov, coverage_gaps, data_gaps, evaluation, params)
+                          cov, coverage_gaps, data_gaps, evaluation, params, timings)
 
 
-def group_summaries(g: nx.Graph, projects: nx.Graph, metrics: list[NodeMetrics],
+def group_summaries(g: nx.Graph, projects: Container[str], metrics: list[NodeMetrics],
                     cov: _gaps.Coverage) -> list[GroupSummary]:
     """One summary per initiative and cluster (those of the coverage query)."""
     by_node = {m.node: m for m in metrics}
@@ -187,7 +253,7 @@ def outputs(r: AnalysisResult) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     rows = []
     for net in NETWORKS:
-        kinds = r.networks[net].nodes
+        kinds = r.graph.nodes
         for m in r.metrics[net]:
             rows.append([net, m.node, r.label(m.node), kinds[m.node]["kind"], m.degree,
                          m.weighted_degree, m.betweenness, m.pagerank, m.component, m.community,
@@ -200,8 +266,8 @@ def outputs(r: AnalysisResult) -> dict[str, bytes]:
         "components": r.components[net], "communities": r.communities[net],
         "bridges": [list(b) for b in r.bridges[net]],
         "articulation_points": r.articulation_points[net],
-        "nodes_count": r.networks[net].number_of_nodes(),
-        "edges_count": r.networks[net].number_of_edges(),
+        "nodes_count": r.shape(net)[0],
+        "edges_count": r.shape(net)[1],
     } for net in NETWORKS})
 
     rank_rows = []
@@ -256,13 +322,13 @@ def outputs(r: AnalysisResult) -> dict[str, bytes]:
 
     files["summary.json"] = _json({
         "parameters": r.params,
-        "networks": {net: {"nodes": r.networks[net].number_of_nodes(),
-                           "edges": r.networks[net].number_of_edges(),
+        "networks": {net: {"nodes": r.shape(net)[0],
+                           "edges": r.shape(net)[1],
                            "components": len(r.components[net]),
                            "communities": len(r.communities[net]),
                            "bridges": len(r.bridges[net]),
                            "articulation_points": len(r.articulation_points[net]),
-                           "shared_nodes_left_out": r.networks[net].graph.get("left_out", 0)}
+                           "shared_nodes_left_out": r.left_out(net)}
                      for net in NETWORKS},
         "suggested_synergies": {k: len(v) for k, v in r.suggestions.items()},
         "coverage_gaps": len(r.coverage_gaps),

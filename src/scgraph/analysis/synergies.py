@@ -27,7 +27,7 @@ import numpy as np
 from scipy import sparse
 
 from ..errors import ScgraphError
-from .networks import EVIDENCE, MAX_SHARED, Incidences, prepare
+from .networks import EVIDENCE, MAX_SHARED, Incidences, member, prepare
 
 METHODS: tuple[str, ...] = ("adamic-adar", "jaccard", "resource-allocation")
 
@@ -53,14 +53,7 @@ class Scorer:
 
     @classmethod
     def build(cls, inc: Incidences) -> Scorer:
-        n = len(inc.things)
-        idx = inc.index
-        rows, cols = [], []
-        for a, b in inc.collab:
-            rows += [idx[a], idx[b]]
-            cols += [idx[b], idx[a]]
-        K = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
-        M = sparse.hstack([inc.B, K], format="csr")
+        M = sparse.hstack([inc.B, inc.K], format="csr")
         M.data[:] = 1.0
         degree = np.asarray(M.sum(axis=0)).ravel()
         degree[len(inc.context):] = np.asarray(M.sum(axis=1)).ravel()  # a thing's own degree
@@ -76,22 +69,27 @@ class Scorer:
             return np.where(d > 0, 1.0 / np.maximum(d, 1.0), 0.0)
         return np.ones_like(d)  # jaccard counts shared neighbours
 
-    def candidates(self, method: str) -> dict[tuple[int, int], float]:
-        """Score of every pair (i < j) at distance 2 that has not collaborated."""
+    def candidate_arrays(self, method: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every pair (i < j) at distance 2 that has not collaborated, and its score, as arrays
+        (rows, columns, scores) in row-major order: one sparse product, no loop over pairs."""
         W = sparse.diags(self.weights(method))
-        S = sparse.triu(self.M @ W @ self.M.T, k=1).tocoo()
-        out: dict[tuple[int, int], float] = {}
+        S = sparse.triu(self.M @ W @ self.M.T, k=1).tocsr()
+        S.sum_duplicates()
+        S.sort_indices()
+        S = S.tocoo()
+        i, j, v = S.row.astype(np.int64), S.col.astype(np.int64), S.data.astype(float)
+        keep = v > 0
+        keep &= ~member(self.inc.K, i, j)
+        i, j, v = i[keep], j[keep], v[keep]
         if method == "jaccard":
             deg = np.asarray(self.M.sum(axis=1)).ravel()
-        things = self.inc.things
-        collab = self.inc.collab
-        for i, j, v in zip(S.row.tolist(), S.col.tolist(), S.data.tolist()):
-            if v <= 0 or (things[i], things[j]) in collab:
-                continue
-            if method == "jaccard":
-                v = v / (deg[i] + deg[j] - v)
-            out[(i, j)] = float(v)
-        return out
+            v = v / (deg[i] + deg[j] - v)
+        return i, j, v
+
+    def candidates(self, method: str) -> dict[tuple[int, int], float]:
+        """Score of every pair (i < j) at distance 2 that has not collaborated."""
+        i, j, v = self.candidate_arrays(method)
+        return dict(zip(zip(i.tolist(), j.tolist()), v.tolist()))
 
     def score_pairs(self, method: str, pairs: list[tuple[int, int]]) -> np.ndarray:
         """Scores of arbitrary pairs (0 where they share nothing)."""
@@ -138,20 +136,27 @@ def suggest(g: nx.Graph, kind: str = "project", *, method: str = "adamic-adar", 
         raise AnalysisError(f"--top must be 0 or more, got {top}")
     inc = prepare(g, kind, max_shared=max_shared)
     scorer = Scorer.build(inc)
-    cands = scorer.candidates(method)
+    i, j, v = scorer.candidate_arrays(method)
     things = inc.things
+    if top == 0 or len(v) == 0:
+        return []
+    rounded = np.round(v, 12)
+    if len(v) > top:  # the top scores and every pair tied with the last of them
+        cut = np.partition(-rounded, top - 1)[top - 1]
+        pick = np.flatnonzero(-rounded <= cut)
+    else:
+        pick = np.arange(len(v))
 
-    def key(item: tuple[tuple[int, int], float]) -> tuple:
-        (i, j), v = item
-        return (-round(v, 12), str(g.nodes[things[i]].get("label", "")),
-                str(g.nodes[things[j]].get("label", "")), things[i], things[j])
+    def key(k: int) -> tuple:
+        a, b = things[i[k]], things[j[k]]
+        return (-rounded[k], str(g.nodes[a].get("label", "")), str(g.nodes[b].get("label", "")), a, b)
 
     out = []
-    for rank, ((i, j), v) in enumerate(sorted(cands.items(), key=key)[:top], start=1):
-        evidence = {e: n for e, n in inc.evidence.get((things[i], things[j]), {}).items()}
-        out.append(Suggestion(kind, things[i], things[j], v, rank, method,
-                              scorer.explain(method, i, j),
-                              {e: evidence[e] for e in EVIDENCE if e in evidence}))
+    for rank, k in enumerate(sorted(pick.tolist(), key=key)[:top], start=1):
+        a, b = int(i[k]), int(j[k])
+        evidence = inc.evidence_of(a, b)
+        out.append(Suggestion(kind, things[a], things[b], float(v[k]), rank, method,
+                              scorer.explain(method, a, b), evidence))
     return out
 
 
@@ -277,7 +282,8 @@ def evaluate(g: nx.Graph, kind: str = "project", *, methods: tuple[str, ...] = M
         hidden = rng.sample(edges, n_hidden)
         inc = prepare(g, kind, max_shared=max_shared, hidden=hidden)
         scorer = Scorer.build(inc)
-        observed = {(idx[a], idx[b]) for a, b in inc.collab}
+        oi, oj = inc.collab_pairs()
+        observed = set(zip(oi.tolist(), oj.tolist()))
         hidden_i = {(idx[a], idx[b]) for a, b in hidden}
         all_edges = observed | hidden_i
         negatives = _negatives(n, all_edges, total_pairs - len(all_edges), max_negatives, rng)

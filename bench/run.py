@@ -1,0 +1,525 @@
+"""Benchmarks: synthetic CORDIS data through the fast stack and the naive baseline.
+
+    python bench/run.py --sizes 1000,10000,100000,1000000 [--baseline-max 10000]
+                        [--budget 600] [--runs 5] [--out docs/performance.md]
+
+For each size (number of projects) it generates CORDIS tables (bench/generate_cordis.py) and
+measures, in a fresh process per stack and size, the time and the peak resident memory of each
+stage:
+
+- fast stack: import (CSV -> N-Quads, streaming), load (curated graphs + registry file into an
+  on-disk Oxigraph store, bulk loader), reason (SPARQL rules in the store, ``infer_store``),
+  validate (pySHACL on the curated part + SPARQL checks on the registry part), each catalogue
+  query (median of ``--runs``), the analyses (``scgraph.analysis``), dump (N-Quads);
+- naive baseline: rdflib in memory (parse the same N-Quads into a Dataset), owlrl, pySHACL on
+  everything, each query in rdflib; run only up to ``--baseline-max`` projects and stopped
+  after ``--budget`` seconds (what finished by then is reported).
+
+Writes ``docs/performance.md`` (tables, machine, command, ratios) and
+``docs/performance-time.png`` (log-log time against size per stage), and the raw numbers in
+``bench/results.json``. Peak memory is the process's maximum resident set size
+(``getrusage``) after the stage: a running maximum, so a stage's number includes the data
+the earlier stages left in memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from importlib import metadata
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(REPO / "src"))
+
+STAGE_ORDER = ["generate", "import", "load", "reason", "validate", "queries", "analyses", "dump"]
+
+
+def _rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+class Recorder:
+    """Times stages and appends each result to a JSON-lines file as soon as it is known."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def stage(self, name: str, seconds: float, **extra: object) -> None:
+        row = {"stage": name, "seconds": seconds, "peak_rss_mib": _rss_mib(), **extra}
+        print(f"    {name}: {seconds:.3f} s, {row['peak_rss_mib']:.0f} MiB", file=sys.stderr)
+        with self.path.open("a", encoding="utf-8") as f:
+            f.write(json.dumps(row) + "\n")
+
+
+def _timed(fn, *args, **kw):
+    t = time.perf_counter()
+    out = fn(*args, **kw)
+    return out, time.perf_counter() - t
+
+
+# --------------------------------------------------------------------------- the two stacks
+
+
+def run_fast(data: Path, nq: Path, work: Path, rec: Recorder, runs: int) -> None:
+    """The fast stack: streaming import, Oxigraph on disk, SPARQL rules and checks."""
+    from scgraph import catalogue
+    from scgraph.build import assemble
+    from scgraph.checks import run_checks
+    from scgraph.importers.cordis import load_curated, write_cordis_nquads
+    from scgraph.reason import infer_store
+    from scgraph.store import OxigraphStore
+    from scgraph.validate import validate
+
+    report, s = _timed(write_cordis_nquads, data, nq, curated=load_curated())
+    rec.stage("import", s, triples=report.triples, projects=report.projects,
+              participations=report.participations)
+
+    t = time.perf_counter()
+    ds = assemble()
+    store = OxigraphStore(work / "store")
+    store.load_dataset(ds)
+    store.bulk_load(nq)
+    rec.stage("load", time.perf_counter() - t, quads=len(store))
+
+    result, s = _timed(infer_store, store)
+    rec.stage("reason", s, inferred=result.triples, passes=result.passes)
+
+    t = time.perf_counter()
+    curated_report = validate(ds)
+    registry_results = run_checks(store)
+    rec.stage("validate", time.perf_counter() - t,
+              violations=len(curated_report.violations) + len(registry_results))
+
+    _queries(store, catalogue, rec, runs)
+
+    _, s = _timed(store.store.dump, str(work / "dump.nq"), format=__import__("pyoxigraph").RdfFormat.N_QUADS)
+    rec.stage("dump", s, bytes=(work / "dump.nq").stat().st_size)
+    store.close()
+    del store
+
+
+def run_analyses(work: Path, rec: Recorder) -> None:
+    """The analyses (another process, read-only on the store the fast stack built)."""
+    from scgraph.store import OxigraphStore
+
+    store = OxigraphStore(work / "store", read_only=True)
+    _analyses(store, rec)
+
+
+def run_baseline(nq: Path, work: Path, rec: Recorder, runs: int) -> None:
+    """The naive stack: rdflib in memory, owlrl, pySHACL over everything."""
+    from rdflib import Dataset
+
+    from scgraph import catalogue
+    from scgraph.build import assemble
+    from scgraph.reason import infer
+    from scgraph.store import MemoryStore
+    from scgraph.validate import validate
+
+    t = time.perf_counter()
+    ds = assemble()
+    registry = Dataset()
+    registry.parse(nq, format="nquads")
+    for q in registry.quads((None, None, None, None)):
+        ds.add(q)
+    del registry
+    rec.stage("load", time.perf_counter() - t, quads=sum(1 for _ in ds.quads((None, None, None, None))))
+
+    _, s = _timed(infer, ds, "owlrl")
+    rec.stage("reason", s)
+
+    _, s = _timed(validate, ds)
+    rec.stage("validate", s)
+
+    store = MemoryStore()
+    store.ds = ds  # the Dataset itself, not a copy
+    _queries(store, catalogue, rec, runs)
+
+
+def _queries(store, catalogue, rec: Recorder, runs: int) -> None:
+    total = 0.0
+    for name, q in catalogue.load_catalogue().items():
+        times = []
+        rows = 0
+        try:
+            for _ in range(runs):
+                res, s = _timed(catalogue.run, store, q)
+                times.append(s)
+                rows = len(res.rows)
+        except Exception as e:  # a store that cannot answer: reported, not hidden
+            rec.stage(f"query:{name}", float("nan"), error=f"{type(e).__name__}: {str(e)[:200]}")
+            total = float("nan")
+            continue
+        med = statistics.median(times)
+        total += med
+        rec.stage(f"query:{name}", med, rows=rows, runs=runs)
+    rec.stage("queries", total)
+
+
+def _analyses(store, rec: Recorder) -> None:
+    try:
+        from scgraph.analysis.run import analyse
+    except ImportError:
+        return
+    try:
+        _, s = _timed(analyse, store)
+        rec.stage("analyses", s)
+    except Exception as e:  # report, don't hide: the analysis is another engineer's, in progress
+        rec.stage("analyses", float("nan"), error=f"{type(e).__name__}: {str(e)[:200]}")
+
+
+# --------------------------------------------------------------------------- one size, one stack
+
+
+def child(args: argparse.Namespace) -> None:
+    """Run one stack at one size (in its own process) and record to ``args.record``."""
+    rec = Recorder(Path(args.record))
+    work = Path(args.work)
+    if args.stack == "fast":
+        run_fast(Path(args.data), Path(args.nq), work, rec, args.runs)
+    elif args.stack == "analyses":
+        run_analyses(work, rec)
+    else:
+        run_baseline(Path(args.nq), work, rec, args.runs)
+
+
+def _spawn(stack: str, data: Path, nq: Path, work: Path, record: Path, runs: int,
+           budget: float) -> bool:
+    """Run one stack in a child process; False when it ran past ``budget`` seconds."""
+    cmd = [sys.executable, __file__, "--child", stack, "--data", str(data), "--nq", str(nq),
+           "--work", str(work), "--record", str(record), "--runs", str(runs)]
+    try:
+        subprocess.run(cmd, timeout=budget)
+        return True
+    except subprocess.TimeoutExpired:
+        return False
+
+
+def _read(record: Path) -> list[dict]:
+    if not record.exists():
+        return []
+    return [json.loads(line) for line in record.read_text(encoding="utf-8").splitlines() if line]
+
+
+def measure(sizes: list[int], baseline_max: int, budget: float, runs: int, keep: Path | None,
+            baseline_budget: float | None = None, analyses_budget: float = 300.0) -> dict:
+    from generate_cordis import generate
+
+    results: dict = {"sizes": {}}
+    for n in sizes:
+        root = Path(tempfile.mkdtemp(prefix=f"scgraph-bench-{n}-"))
+        try:
+            data = root / "cordis"
+            t = time.perf_counter()
+            counts = generate(data, n)
+            gen = time.perf_counter() - t
+            nq = root / "registry.nq"
+            entry: dict = {"generate": {"seconds": gen, **{k: v for k, v in counts.items()}}}
+            for stack in ("fast", "baseline"):
+                if stack == "baseline" and n > baseline_max:
+                    entry[stack] = {"skipped": f"above --baseline-max {baseline_max}"}
+                    continue
+                work = root / stack
+                work.mkdir()
+                record = root / f"{stack}.jsonl"
+                started = time.perf_counter()
+                limit = budget if stack == "fast" or baseline_budget is None else baseline_budget
+                finished = _spawn(stack, data, nq, work, record, runs if n < 10**6 else max(1, runs // 2), limit)
+                entry[stack] = {"finished": finished, "wall": time.perf_counter() - started,
+                                "stages": _read(record)}
+                print(f"{n:>9} projects  {stack:<8} {'done' if finished else 'STOPPED'} in "
+                      f"{entry[stack]['wall']:.1f} s", file=sys.stderr)
+                if stack == "fast" and finished and analyses_budget > 0:
+                    arec = root / "analyses.jsonl"
+                    t = time.perf_counter()
+                    done = _spawn("analyses", data, nq, work, arec, runs, analyses_budget)
+                    rows = _read(arec) or [{"stage": "analyses", "seconds": float("nan"),
+                                            "error": f"stopped after {time.perf_counter() - t:.0f} s "
+                                                     "(--analyses-budget)" if not done else "no result"}]
+                    entry[stack]["stages"] += rows
+            results["sizes"][str(n)] = entry
+        finally:
+            if keep is None:
+                shutil.rmtree(root, ignore_errors=True)
+    return results
+
+
+# --------------------------------------------------------------------------- report
+
+
+def machine() -> dict[str, str]:
+    cpu = platform.processor() or "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = "unknown"
+    try:
+        kib = int(next(l for l in Path("/proc/meminfo").read_text().splitlines()
+                       if l.startswith("MemTotal")).split()[1])
+        mem = f"{kib / 1024 / 1024:.1f} GiB"
+    except (OSError, StopIteration, ValueError):
+        pass
+    libs = {}
+    for lib in ("rdflib", "pyoxigraph", "owlrl", "pyshacl", "reasonable", "networkx", "matplotlib"):
+        try:
+            libs[lib] = metadata.version(lib)
+        except metadata.PackageNotFoundError:
+            libs[lib] = "not installed"
+    return {"cpu": cpu, "cores": str(os.cpu_count()), "memory": mem,
+            "python": platform.python_version(), "os": platform.platform(),
+            "libraries": ", ".join(f"{k} {v}" for k, v in libs.items())}
+
+
+def _stage_map(entry: dict, stack: str) -> dict[str, dict]:
+    return {r["stage"]: r for r in entry.get(stack, {}).get("stages", [])}
+
+
+def _fmt_s(x: float | None) -> str:
+    if x is None:
+        return "–"
+    if x != x:  # NaN
+        return "error"
+    return f"{x:.3f}" if x < 1 else f"{x:.1f}"
+
+
+def render(results: dict, command: str) -> str:
+    m = results["machine"]
+    lines = ["# Performance", "",
+             "Measured by `bench/run.py` (synthetic CORDIS data from `bench/generate_cordis.py`); "
+             "regenerate this page with:", "", f"    {command}", "",
+             f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory']} RAM; Python {m['python']} "
+             f"on {m['os']}.", f"Libraries: {m['libraries']}.", "",
+             f"Run on {results['date']}, {results['total_seconds']:.0f} s in all. Times in seconds; "
+             "queries are the median of several runs; memory is the peak resident set size of the "
+             "process (MiB) after the stage, a running maximum. The baseline is rdflib in memory "
+             "with owlrl and pySHACL over everything; `–` where it was not run or did not finish "
+             "within the time budget.", "",
+             "## Stages", ""]
+    header = "| projects | triples | stage | fast (s) | fast peak MiB | baseline (s) | baseline peak MiB | baseline / fast |"
+    lines += [header, "|" + "---|" * 8]
+    for n, entry in results["sizes"].items():
+        fast, base = _stage_map(entry, "fast"), _stage_map(entry, "baseline")
+        triples = fast.get("load", {}).get("quads", "")
+        gen = entry["generate"]["seconds"]
+        lines.append(f"| {int(n):,} | {triples:,} | generate | {_fmt_s(gen)} | | | | |" if triples
+                     else f"| {int(n):,} | | generate | {_fmt_s(gen)} | | | | |")
+        for stage in STAGE_ORDER[1:]:
+            f, b = fast.get(stage), base.get(stage)
+            if f is None and b is None:
+                continue
+            fs, bs = (f or {}).get("seconds"), (b or {}).get("seconds")
+            ratio = f"{bs / fs:.0f}×" if fs and bs and fs == fs and bs == bs else ""
+            fm = f"{f['peak_rss_mib']:.0f}" if f and 'peak_rss_mib' in f else "–"
+            bm = f"{b['peak_rss_mib']:.0f}" if b and 'peak_rss_mib' in b else "–"
+            lines.append(f"| {int(n):,} | | {stage} | {_fmt_s(fs)} | {fm} | {_fmt_s(bs)} | {bm} | {ratio} |")
+        fe, be = _end_to_end(fast), _end_to_end(base)
+        ok = entry.get("baseline", {}).get("finished")
+        ratio = f"{be / fe:.0f}×" if ok and fe and be else ""
+        fast_ok = entry.get("fast", {}).get("finished")
+        lines.append(f"| {int(n):,} | | **end to end** (import → validate + queries) | "
+                     f"**{_fmt_s(fe) if fast_ok else 'stopped'}** "
+                     f"| | {_fmt_s(be) if ok else ('stopped' if 'finished' in entry.get('baseline', {}) else '–')} | | {ratio} |")
+    lines += ["", "## Catalogue queries (median seconds)", ""]
+    names = sorted({r["stage"][6:] for e in results["sizes"].values()
+                    for r in e.get("fast", {}).get("stages", []) if r["stage"].startswith("query:")})
+    sizes = list(results["sizes"])
+    lines.append("| query | " + " | ".join(f"{int(n):,} fast | {int(n):,} baseline" for n in sizes) + " |")
+    lines.append("|---|" + "---|---|" * len(sizes))
+    for q in names:
+        cells = []
+        for n in sizes:
+            f = _stage_map(results["sizes"][n], "fast").get(f"query:{q}", {}).get("seconds")
+            b = _stage_map(results["sizes"][n], "baseline").get(f"query:{q}", {}).get("seconds")
+            cells += [_fmt_s(f), _fmt_s(b)]
+        lines.append(f"| {q} | " + " | ".join(cells) + " |")
+    lines += ["", "![time against size per stage](performance-time.png)", ""]
+    lines += targets(results)
+    lines += NOTES
+    return "\n".join(lines) + "\n"
+
+
+def targets(results: dict) -> list[str]:
+    """The targets of issue 4, each with what this run measured (met, not met, or not measured)."""
+    out = ["## Targets (issue 4), as measured in this run", ""]
+    for n, entry in results["sizes"].items():
+        fast = _stage_map(entry, "fast")
+        build = [fast[k]["seconds"] for k in ("import", "load", "reason", "validate") if k in fast]
+        if len(build) == 4:
+            peak = max(r.get("peak_rss_mib", 0) for r in fast.values())
+            verdict = "under" if sum(build) < 180 and peak < 4096 else "NOT under"
+            out.append(f"- {int(n):,} projects ({fast['import'].get('participations', 0):,} participations): "
+                       f"import and build (import + load + reason + validate) {sum(build):.0f} s, "
+                       f"peak memory {peak:.0f} MiB: {verdict} the 3 min / 4 GiB target.")
+        qs = {r["stage"][6:]: r["seconds"] for r in entry.get("fast", {}).get("stages", [])
+              if r["stage"].startswith("query:")}
+        if qs:
+            worst = max(qs, key=lambda k: qs[k])
+            out.append(f"- {int(n):,} projects: slowest catalogue query {worst} {qs[worst]:.3f} s median "
+                       f"({'all under' if qs[worst] < 1 else 'NOT all under'} 1 s).")
+        if not entry.get("fast", {}).get("finished", True):
+            done = [k for k in STAGE_ORDER if k in fast]
+            out.append(f"- {int(n):,} projects: the fast stack did NOT finish within its budget "
+                       f"({entry['fast']['wall']:.0f} s); stages done: {', '.join(done)} "
+                       f"({sum(fast[k]['seconds'] for k in done):.0f} s); it was stopped in the next "
+                       "stage. Import and build did NOT meet the 3 min target at this size.")
+        if "analyses" in fast:
+            a = fast["analyses"]
+            if "error" in a:
+                out.append(f"- {int(n):,} projects: analyses: {a['error']}.")
+            else:
+                out.append(f"- {int(n):,} projects: analyses {_fmt_s(a['seconds'])} s.")
+        base = entry.get("baseline", {})
+        fe, be = _end_to_end(fast), _end_to_end(_stage_map(entry, "baseline"))
+        if base.get("finished") and fe and be:
+            out.append(f"- {int(n):,} projects: end to end {be / fe:.0f}× faster than the baseline.")
+        elif "finished" in base and fe and entry.get("fast", {}).get("finished"):
+            done = sum(r["seconds"] for r in base.get("stages", []) if r["seconds"] == r["seconds"]
+                       and not r["stage"].startswith("query:"))
+            out.append(f"- {int(n):,} projects: the baseline did not finish within its budget "
+                       f"({base.get('wall', 0):.0f} s; stages done: "
+                       f"{', '.join(r['stage'] for r in base.get('stages', []) if not r['stage'].startswith('query:')) or 'none'}"
+                       f", {done:.0f} s); the ratio is at least {base.get('wall', 0) / fe:.1f}×.")
+    return out + [""]
+
+
+NOTES = [
+    "## How the fast stack works", "",
+    "- **Import** streams the CSV tables to N-Quads (`scgraph.importers.cordis.write_cordis_nquads`).",
+    "- **Load**: the curated graphs (rdflib, small) and the registry file go into an on-disk Oxigraph "
+    "store with its bulk loader (`OxigraphStore.bulk_load`).",
+    "- **Reason**: the OWL RL rules the ontology uses run as SPARQL CONSTRUCT queries in Oxigraph, their answers bulk-loaded "
+    "into the inferred graph (`scgraph.reason.infer_store`, engine `sparql`). Sub-property, inverse and symmetric rules are "
+    "closed over the schema first, so one pass does their work; transitivity and equality feed back "
+    "and are iterated to a fixpoint. `tests/test_reason_engines.py` proves that `owlrl`, `reasonable` "
+    "and `sparql` give the same inferred graph (after `reason.keep`) on the curated graph, on the "
+    "curated graph plus a CORDIS import, and on equality-rule cases.",
+    "- Engines compared on the curated graph plus 1,000 synthetic projects (126k quads) with "
+    "`infer(ds, engine)` on an rdflib Dataset, conversions included: `reasonable` 21.5 s, "
+    "`sparql` 22.5 s (both give the same 149,102 inferred triples); owlrl took 192.5 s (the "
+    "baseline's reason stage above). The same rules in place in an in-memory Oxigraph store "
+    "(`infer_store`, no rdflib) took 4.7 s, and 7.3 s for an on-disk store (the reason stage "
+    "above: the graphs are copied to an in-memory store, reasoned over, and the inferred graph "
+    "bulk-loaded back, because the rules' index lookups are an order of magnitude slower on "
+    "RocksDB). On the curated graph alone: owlrl 2.6–5.2 s, reasonable 0.21 s, sparql 0.21 s. "
+    "The in-store `sparql` engine is the default for large graphs; owlrl stays the reference.",
+    "- **Where the time goes at scale**: reasoning grows a little faster than linearly (7.3 s at "
+    "10^3, 78 s at 10^4, and still unfinished after about 1,000 s at 10^5, where the run was stopped), so the issue's "
+    "3-minute target for the full registry (about 50,000 projects) is not met; interpolating "
+    "between 10^4 and 10^5 puts import and build of 50,000 projects near 10 minutes. The slow "
+    "catalogue queries are the `analysis_*` ones (`analysis_edges` 11.6 s at 10^4); the eight "
+    "questions' queries stay under 1 s at 10^4.",
+    "- **Validate**: pySHACL on the curated part; the registry part by the SPARQL checks of "
+    "`queries/checks/*.rq` (`scgraph.checks`), each the same rules as a shape of "
+    "`ontology/shapes.ttl`; `tests/test_checks.py` shows they report exactly what pySHACL reports "
+    "for those shapes on a broken registry fixture.",
+    "- **Queries** run in the embedded store; the baseline runs them in rdflib.",
+    "",
+]
+
+
+def _end_to_end(stages: dict[str, dict]) -> float | None:
+    keys = ["import", "load", "reason", "validate", "queries"]
+    if "import" not in stages:  # the baseline: the import is shared, the rest must be there
+        keys = keys[1:]
+    vals = [stages[k]["seconds"] for k in keys if k in stages]
+    if len(vals) < len(keys) or any(v != v for v in vals):
+        return None  # a stage missing (stopped) or failed
+    return sum(vals)
+
+
+def plot(results: dict, path: Path) -> None:
+    import io as _io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from scgraph.io import write_atomic
+
+    fig, ax = plt.subplots(figsize=(8, 5))
+    sizes = [int(n) for n in results["sizes"]]
+    for stack, style in (("fast", "-o"), ("baseline", "--s")):
+        for stage in ["import", "load", "reason", "validate", "queries", "analyses", "dump"]:
+            xs, ys = [], []
+            for n in sizes:
+                r = _stage_map(results["sizes"][str(n)], stack).get(stage)
+                if r and r["seconds"] == r["seconds"] and r["seconds"] > 0:
+                    xs.append(n)
+                    ys.append(r["seconds"])
+            if xs:
+                ax.plot(xs, ys, style, label=f"{stage} ({stack})")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("projects")
+    ax.set_ylabel("seconds")
+    ax.set_title("scgraph: time per stage against size (log-log)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7, ncol=2)
+    buf = _io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, metadata={"Software": None})
+    plt.close(fig)
+    write_atomic(path, buf.getvalue())
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sizes", default="1000,10000,100000")
+    p.add_argument("--baseline-max", type=int, default=10_000)
+    p.add_argument("--budget", type=float, default=600.0, help="seconds per stack and size")
+    p.add_argument("--baseline-budget", type=float, default=None, help="seconds for the baseline (default --budget)")
+    p.add_argument("--runs", type=int, default=5, help="runs per query (median)")
+    p.add_argument("--out", type=Path, default=REPO / "docs" / "performance.md")
+    p.add_argument("--json", type=Path, default=HERE / "results.json")
+    p.add_argument("--keep", type=Path, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--render-only", action="store_true", help="rewrite the page and plot from --json")
+    p.add_argument("--analyses-budget", type=float, default=300.0, help="seconds for the analyses (0: skip)")
+    p.add_argument("--child", choices=["fast", "baseline", "analyses"], help=argparse.SUPPRESS)
+    for hidden in ("--data", "--nq", "--work", "--record"):
+        p.add_argument(hidden, help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.child:
+        args.stack = args.child
+        child(args)
+        return
+
+    from scgraph.io import write_atomic
+
+    if args.render_only:
+        results = json.loads(args.json.read_text(encoding="utf-8"))
+        write_atomic(args.out, render(results, results["command"]))
+        plot(results, args.out.with_name("performance-time.png"))
+        return
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    command = "python bench/run.py " + " ".join(sys.argv[1:])
+    started = time.perf_counter()
+    results = measure(sizes, args.baseline_max, args.budget, args.runs, args.keep, args.baseline_budget,
+                      args.analyses_budget)
+    results["machine"] = machine()
+    results["date"] = time.strftime("%Y-%m-%d")
+    results["total_seconds"] = time.perf_counter() - started
+    results["command"] = command
+    write_atomic(args.json, json.dumps(results, indent=1, sort_keys=True) + "\n")
+    write_atomic(args.out, render(results, command))
+    plot(results, args.out.with_name("performance-time.png"))
+    print(f"wrote {args.out}, {args.out.with_name('performance-time.png')} and {args.json}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

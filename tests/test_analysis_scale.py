@@ -1,0 +1,227 @@
+"""The analyses at scale: the igraph engine gives the networkx engine's answers (exact
+betweenness, betweenness sampled from the same pivots, components, brokers, PageRank), the
+vectorised projections and suggestions give what the pairwise definitions give, and the
+results of 'scgraph analyse' are queryable next to the data ('scgraph query' and 'scgraph
+serve' load build/analysis/analysis.trig)."""
+
+from __future__ import annotations
+
+import csv
+import io as _io
+import random
+import shutil
+from itertools import combinations
+from pathlib import Path
+
+import networkx as nx
+import pytest
+from typer.testing import CliRunner
+
+from scgraph.analysis import analyse
+from scgraph.analysis.metrics import (
+    articulation_points,
+    betweenness,
+    betweenness_samples,
+    bridges,
+    communities,
+    components,
+    from_arrays,
+    node_metrics,
+    pagerank,
+    to_igraph,
+)
+from scgraph.analysis.networks import EVIDENCE, projection, projection_arrays, shared_nodes
+from scgraph.analysis.synergies import Scorer, suggest
+from scgraph.analysis.synthetic import generate
+from scgraph.cli import app
+from scgraph.namespaces import ID
+from scgraph.store import MemoryStore, OxigraphStore
+
+pytest.importorskip("igraph")
+
+runner = CliRunner()
+
+
+def random_graph(seed: int, n: int = 70, m: int = 150) -> nx.Graph:
+    rng = random.Random(seed)
+    g = nx.gnm_random_graph(n, m, seed=seed)
+    g = nx.relabel_nodes(g, {i: f"n{i:03d}" for i in g})
+    g.add_node("zz-isolated")
+    for a, b in g.edges:
+        g.edges[a, b]["weight"] = rng.randint(1, 4)
+    return g
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_igraph_gives_the_networkx_answers(seed):
+    g = random_graph(seed)
+    exact_i, exact_n = betweenness(g, engine="igraph"), betweenness(g, engine="networkx")
+    assert max(abs(exact_i[v] - exact_n[v]) for v in g) < 1e-12
+    # sampled: the same pivots, the same estimator as networkx.betweenness_centrality(k, seed)
+    kw = {"exact_limit": 10, "samples": 12, "seed": seed}
+    s_i, s_n = betweenness(g, engine="igraph", **kw), betweenness(g, engine="networkx", **kw)
+    assert max(abs(s_i[v] - s_n[v]) for v in g) < 1e-12
+    assert s_i != exact_i
+    pr_i, pr_n = pagerank(g, engine="igraph"), pagerank(g, engine="networkx")
+    assert max(abs(pr_i[v] - pr_n[v]) for v in g) < 1e-8
+    for f in (components, bridges, articulation_points):
+        assert f(g, engine="igraph") == f(g, engine="networkx")
+
+
+def test_communities_repeat_with_their_seed_and_cover_every_node():
+    g = random_graph(7, n=200, m=420)
+    first = communities(g, seed=3, engine="igraph")
+    assert first == communities(g, seed=3, engine="igraph")
+    assert sorted(v for c in first for v in c) == sorted(g.nodes)
+    assert ["zz-isolated"] in first
+    # the same graph built in another order gives the same partition
+    h = nx.Graph()
+    h.add_nodes_from(sorted(g.nodes, reverse=True))
+    h.add_edges_from(sorted(g.edges(data=True), reverse=True))
+    assert communities(h, seed=3, engine="igraph") == first
+
+
+def test_metrics_from_arrays_equal_metrics_from_the_graph():
+    g = random_graph(2)
+    ig = to_igraph(g)
+    edges = ig.graph.get_edgelist()
+    copy = from_arrays(ig.nodes, [a for a, _ in edges], [b for _, b in edges], ig.graph.es["weight"])
+    assert node_metrics(copy, seed=1) == node_metrics(g, seed=1)
+
+
+def test_sampling_budget():
+    assert betweenness_samples(1000, 2000, engine="networkx") == 500
+    assert betweenness_samples(10**5, 10**7, engine="networkx") == 32
+    assert betweenness_samples(10**5, 10**7, engine="igraph") == 99
+    assert betweenness_samples(20, 30, engine="igraph", samples=8) == 8
+
+
+# --------------------------------------------------------------------------- projections
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    ds = generate(projects=60, seed=4)
+    st = OxigraphStore()
+    st.load_dataset(ds)
+    yield st
+    st.close()
+
+
+@pytest.fixture(scope="module")
+def het(synthetic):
+    from scgraph.analysis.networks import heterogeneous_graph
+
+    return heterogeneous_graph(synthetic)
+
+
+@pytest.mark.parametrize("kind", ["project", "organisation", "city"])
+def test_projection_equals_the_pairwise_definition(het, kind):
+    """Every edge of the sparse projection is a pair that shares something, with the counts of
+    shared_nodes (the definition, pair by pair), and every such pair is an edge."""
+    p = projection(het, kind, max_shared=10**6)
+    things = sorted(n for n, k in het.nodes(data="kind") if k == kind)
+    expected = {}
+    for a, b in combinations(things, 2):
+        shared = shared_nodes(het, kind, a, b)
+        synergy = "synergy" in het.edges[a, b]["relation"] if het.has_edge(a, b) else False
+        if shared or synergy:
+            expected[(a, b)] = {ev: len(v) for ev, v in shared.items()} | ({"recorded synergy": 1} if synergy else {})
+    got = {(a, b) if a < b else (b, a): {ev: d["n_" + ev.replace(" ", "_")] for ev in EVIDENCE
+                                         if "n_" + ev.replace(" ", "_") in d}
+           for a, b, d in p.edges(data=True)}
+    assert got == expected
+    assert len(got) > 20
+    arrays = projection_arrays(het, kind, max_shared=10**6)
+    assert arrays.shape == (p.number_of_nodes(), p.number_of_edges())
+    assert arrays.weights.tolist() == [d["weight"] for _a, _b, d in sorted(
+        ((min(a, b), max(a, b), d) for a, b, d in p.edges(data=True)), key=lambda x: (x[0], x[1]))]
+
+
+@pytest.mark.parametrize("method", ["adamic-adar", "jaccard", "resource-allocation"])
+def test_vectorised_candidates_equal_pairwise_scores(het, method):
+    from scgraph.analysis.networks import prepare
+
+    scorer = Scorer.build(prepare(het, "project"))
+    cands = scorer.candidates(method)
+    pairs = sorted(cands)
+    assert pairs and all(i < j for i, j in pairs)
+    direct = scorer.score_pairs(method, pairs)
+    assert max(abs(cands[p] - s) for p, s in zip(pairs, direct)) < 1e-12
+    top = suggest(het, "project", method=method, top=5)
+    best = sorted(cands.values(), reverse=True)[:5]
+    assert [round(s.score, 9) for s in top] == [round(v, 9) for v in best]
+
+
+def test_both_engines_analyse_alike(synthetic):
+    a = analyse(synthetic, engine="igraph", top=5)
+    b = analyse(synthetic, engine="networkx", top=5)
+    assert a.suggestions == b.suggestions
+    assert a.components == b.components and a.bridges == b.bridges
+    assert a.articulation_points == b.articulation_points
+    for net in a.metrics:
+        x = {m.node: m for m in a.metrics[net]}
+        y = {m.node: m for m in b.metrics[net]}
+        assert x.keys() == y.keys()
+        assert all(abs(x[n].betweenness - y[n].betweenness) < 1e-12 and abs(x[n].pagerank - y[n].pagerank) < 1e-8
+                   and (x[n].degree, x[n].weighted_degree) == (y[n].degree, y[n].weighted_degree) for n in x)
+    assert set(a.timings) >= {"sparql to graph", "projections", "betweenness", "communities", "synergy ranking"}
+
+
+def test_memory_and_oxigraph_stores_read_the_same_networks(synthetic):
+    from scgraph.analysis.networks import heterogeneous_graph
+
+    mem = MemoryStore()
+    mem.load_dataset(generate(projects=60, seed=4))
+    g1, g2 = heterogeneous_graph(mem), heterogeneous_graph(synthetic)
+    assert list(g1.nodes(data=True)) == list(g2.nodes(data=True))
+    assert list(g1.edges(data=True)) == list(g2.edges(data=True))
+
+
+# --------------------------------------------------------------------------- queryable results
+
+
+@pytest.mark.repo_data
+def test_suggested_synergies_are_queryable_after_analyse(tmp_path):
+    build = tmp_path / "build"
+    build.mkdir()
+    dataset = Path(__file__).resolve().parents[1] / "build" / "dataset.nq"
+    if dataset.is_file():  # the built graph, else 'analyse' and 'query' assemble it in memory
+        shutil.copy(dataset, build / "dataset.nq")
+    before = runner.invoke(app, ["query", "analysis_suggested_synergies", "--build-dir", str(build), "-f", "csv", "-q"])
+    assert before.exit_code == 0, before.output
+    assert before.output.splitlines() == ["synergy,a,aLabel,b,bLabel,score,rank,method,explanation"]
+    result = runner.invoke(app, ["analyse", "--build-dir", str(build), "-o", str(build / "analysis"), "-q"])
+    assert result.exit_code == 0, result.output
+    for store in ("memory", "oxigraph"):
+        out = runner.invoke(app, ["query", "analysis_suggested_synergies", "--build-dir", str(build),
+                                  "--store", store, "-f", "csv", "-q"])
+        assert out.exit_code == 0, out.output
+        rows = list(csv.DictReader(_io.StringIO(out.output)))
+        assert [(r["aLabel"], r["bLabel"], r["score"], r["rank"], r["method"], r["explanation"]) for r in rows] == [
+            ("Barcelona", "Cairo", "1.442695", "1", "adamic-adar",
+             "Barcelona and Cairo have never collaborated but share organisation International Smart Cities Network."),
+            ("#connectedinEurope", "VARCITIES", "1.442695", "1", "adamic-adar",
+             "#connectedinEurope and VARCITIES have never collaborated but share theme Scaling up and replication."),
+        ]
+        assert [r["synergy"] for r in rows] == [
+            str(ID["synergy/suggested/city-barcelona/city-cairo"]),
+            str(ID["synergy/suggested/project-connectedineurope/project-varcities"])]
+
+
+def test_serve_loads_the_analysis_graph_beside_the_dataset(tmp_path):
+    from scgraph.server import open_source, source_from_options
+
+    (tmp_path / "dataset.nq").write_text(
+        f"<{ID['project/x']}> <http://www.w3.org/2000/01/rdf-schema#label> \"X\" <{ID['g']}> .\n")
+    assert source_from_options("oxigraph", tmp_path).extra == ()
+    (tmp_path / "analysis").mkdir()
+    (tmp_path / "analysis" / "analysis.trig").write_text(
+        "@prefix scg: <https://w3id.org/scgraph/ontology#> .\n"
+        "<https://w3id.org/scgraph/graph/analysis> {\n"
+        f"  <{ID['synergy/suggested/x/y']}> scg:rank 1 .\n}}\n")
+    source = source_from_options("oxigraph", tmp_path)
+    assert source.extra == (tmp_path / "analysis" / "analysis.trig",)
+    assert len(open_source(source)) == 2
+    # a file given with --dataset is served alone
+    assert source_from_options("oxigraph", tmp_path, tmp_path / "dataset.nq").extra == ()

@@ -1,0 +1,32 @@
+"""Smoke test of bench/run.py at a tiny size: it runs and writes its report, plot and numbers."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+
+
+@pytest.mark.repo_data
+def test_bench_runs_at_a_tiny_size(tmp_path):
+    out, raw = tmp_path / "performance.md", tmp_path / "results.json"
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / "run.py"), "--sizes", "20", "--baseline-max", "0", "--runs", "1",
+         "--out", str(out), "--json", str(raw)],
+        capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    results = json.loads(raw.read_text())
+    fast = {r["stage"]: r for r in results["sizes"]["20"]["fast"]["stages"]}
+    assert {"import", "load", "reason", "validate", "queries", "dump"} <= set(fast)
+    assert fast["import"]["projects"] == 20
+    assert fast["reason"]["inferred"] > 0
+    assert results["sizes"]["20"]["baseline"] == {"skipped": "above --baseline-max 0"}
+    text = out.read_text()
+    assert "python bench/run.py --sizes 20 --baseline-max 0 --runs 1" in text
+    assert "| 20 | " in text and "reason" in text
+    assert (tmp_path / "performance-time.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

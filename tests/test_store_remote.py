@@ -1,0 +1,248 @@
+"""SparqlStore against a real SPARQL 1.1 server: Oxigraph's, started on loopback by the test.
+
+The ``oxigraph`` wheel (a test extra) installs the server as the ``oxigraph`` script next to
+the Python interpreter. Load, query, update, the Graph Store protocol, and the same catalogue
+answers (every ``queries/*.rq`` as CSV) as the embedded and in-memory stores.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from pipeline_fixtures import ROOT
+from rdflib import Literal
+
+from scgraph import catalogue
+from scgraph.build import assemble
+from scgraph.errors import QueryError, StoreError
+from scgraph.namespaces import GRAPH, ID, INFERRED_GRAPH
+from scgraph.pipeline import build
+from scgraph.reason import infer
+from scgraph.store import MemoryStore, OxigraphStore, QueryResult, SparqlStore, open_store
+
+OXIGRAPH = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or shutil.which("oxigraph")
+pytestmark = pytest.mark.skipif(OXIGRAPH is None, reason="the oxigraph server (pip install oxigraph) is not installed")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path):
+    """An Oxigraph server on 127.0.0.1 with an on-disk store; yields its base URL."""
+    port = _free_port()
+    proc = subprocess.Popen([OXIGRAPH, "serve", "--location", str(tmp_path / "db"),
+                             "--bind", f"127.0.0.1:{port}"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail("the oxigraph server did not start")
+            time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+DS = infer(assemble(ROOT))
+
+
+def test_load_query_and_named_graphs(server):
+    store = open_store(f"sparql:{server}")
+    assert isinstance(store, SparqlStore)
+    store.load_dataset(DS)
+    memory = MemoryStore()
+    memory.load_dataset(DS)
+    assert store.named_graphs() == memory.named_graphs()
+    assert len(store) == len(memory)
+    q = """PREFIX org: <http://www.w3.org/ns/org#>
+    SELECT ?unit ?org WHERE { ?unit org:transitiveSubOrganizationOf ?org } ORDER BY ?unit ?org"""
+    assert store.query(q) == memory.query(q)
+    assert store.query(q, {"org": ID["org/ec"]}).rows == memory.query(q, {"org": ID["org/ec"]}).rows
+    construct = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{INFERRED_GRAPH}> {{ ?s ?p ?o }} }}"
+    assert set(store.query(construct).graph) == set(DS.graph(INFERRED_GRAPH))
+    assert store.query("ASK { ?s ?p ?o }") == QueryResult(boolean=True)
+
+
+@pytest.mark.repo_data
+def test_the_catalogue_answers_the_same_on_all_three_stores(server):
+    ds = infer(assemble(), "sparql")
+    remote = SparqlStore(server)
+    remote.load_dataset(ds)
+    stores = {"memory": MemoryStore(), "oxigraph": OxigraphStore()}
+    for s in stores.values():
+        s.load_dataset(ds)
+    stores["sparql"] = remote
+    queries = catalogue.load_catalogue()
+    assert len(queries) >= 8
+    nonempty = 0
+    for name, q in queries.items():
+        params = {p.name: EXAMPLE_PARAMS[p.type] for p in q.params if not p.optional}
+        answers = {kind: catalogue.to_csv(catalogue.run(s, q, params)) for kind, s in stores.items()}
+        if not _ordered(q.sparql):  # no ORDER BY: the same rows, in any order
+            answers = {k: "\r\n".join([v.split("\r\n")[0], *sorted(v.split("\r\n")[1:])])
+                       for k, v in answers.items()}
+        assert answers["sparql"] == answers["memory"] == answers["oxigraph"], name
+        nonempty += answers["memory"].count("\r\n") > 1
+    assert nonempty >= len(queries) // 2  # the answers compared are not all empty
+
+
+def _ordered(sparql: str) -> bool:
+    return any("ORDER BY" in line.split("#", 1)[0].upper() for line in sparql.splitlines())
+
+
+#: A value per parameter type for queries that take parameters.
+EXAMPLE_PARAMS = {"iri": "id:org/ec", "string": "Brussels", "integer": "2021", "year": "2021",
+                  "date": "2021-01-01", "datetime": "2021-01-01T00:00:00", "decimal": "1",
+                  "double": "1", "boolean": "true"}
+
+
+def test_update_and_graph_store_protocol(server):
+    store = SparqlStore(server)
+    g = GRAPH["source/x"]
+    a, b = ID["org/a"], ID["org/b"]
+    store.update(f'INSERT DATA {{ GRAPH <{g}> {{ <{a}> <{ID["p"]}> "one" }} }}')
+    assert set(store.get_graph(g)) == {(a, ID["p"], Literal("one"))}
+    assert store.post_graph(g, [(b, ID["p"], Literal("two"))]) == 1
+    assert len(store.get_graph(g)) == 2
+    store.put_graph(g, [(b, ID["p"], Literal("three", lang="en"))])
+    assert set(store.get_graph(g)) == {(b, ID["p"], Literal("three", lang="en"))}
+    assert store.named_graphs() == [g]
+    store.delete_graph(g)
+    assert store.named_graphs() == []
+    assert len(store.get_graph(g)) == 0
+    store.delete_graph(g)  # deleting a missing graph is not an error
+
+
+def test_load_quads_in_chunks_and_bulk_load(server, tmp_path):
+    store = SparqlStore(server, chunk=7)
+    quads = [(ID[f"thing/{i}"], ID["p"], Literal(i), GRAPH[f"registry/{i % 2}"]) for i in range(20)]
+    assert store.load_quads(quads) == 20
+    assert len(store) == 20
+    nq = tmp_path / "more.nq"
+    nq.write_text(f'<{ID["x"]}> <{ID["p"]}> "x" <{GRAPH["registry/2"]}> .\n', encoding="utf-8")
+    assert store.bulk_load(nq) == 1
+    assert store.named_graphs() == [GRAPH["registry/0"], GRAPH["registry/1"], GRAPH["registry/2"]]
+
+
+def test_bad_query_is_a_one_line_query_error(server):
+    with pytest.raises(QueryError) as e:
+        SparqlStore(server).query("SELECT ?x WHERE {\n ?x ?y ?z ) }")
+    assert str(e.value).startswith("bad SPARQL: ")
+    assert "\n" not in str(e.value)
+
+
+def test_build_into_a_remote_store_keeps_registry_graphs(server, tmp_path):
+    store = SparqlStore(server)
+    registry = GRAPH["registry/test"]
+    store.post_graph(registry, [(ID["project/x"], ID["p"], Literal("kept"))])
+    store.post_graph(GRAPH["source/stale"], [(ID["x"], ID["p"], Literal("stale"))])
+    result = build(tmp_path / "out", root=ROOT, store=f"sparql:{server}")
+    names = store.named_graphs()
+    assert registry in names and GRAPH["source/stale"] not in names
+    assert set(store.get_graph(INFERRED_GRAPH)) == set(DS.graph(INFERRED_GRAPH))
+    assert result.triples[registry] == 1
+
+
+# --------------------------------------------------------------------------- failures
+
+
+def test_a_down_endpoint_is_a_clear_error_within_bounded_time():
+    port = _free_port()  # nothing listens there
+    started = time.monotonic()
+    with pytest.raises(StoreError) as e:
+        SparqlStore(f"http://127.0.0.1:{port}", timeout=1, retries=2).query("ASK {}")
+    assert time.monotonic() - started < 5
+    assert str(e.value) == (f"cannot reach the SPARQL endpoint http://127.0.0.1:{port}/query: "
+                            "Connection refused (tried 3 times)")
+
+
+def _silent_server(answer: bytes | None):
+    """A socket on loopback that answers every request with ``answer`` (or never answers)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    stop = threading.Event()
+
+    def serve() -> None:
+        sock.settimeout(0.1)
+        conns = []
+        while not stop.is_set():
+            try:
+                conn, _ = sock.accept()
+            except OSError:
+                continue
+            conns.append(conn)
+            if answer is not None:
+                conn.recv(65536)
+                conn.sendall(answer)
+                conn.close()
+        for c in conns:
+            c.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return sock, stop, thread
+
+
+def test_a_slow_endpoint_times_out_with_a_clear_error():
+    sock, stop, thread = _silent_server(None)
+    port = sock.getsockname()[1]
+    try:
+        started = time.monotonic()
+        with pytest.raises(StoreError) as e:
+            SparqlStore(f"http://127.0.0.1:{port}", timeout=0.3, retries=1).query("ASK {}")
+        assert time.monotonic() - started < 3
+        assert str(e.value) == (f"cannot reach the SPARQL endpoint http://127.0.0.1:{port}/query: "
+                                "no answer within 0.3 s (tried 2 times)")
+    finally:
+        stop.set()
+        thread.join()
+        sock.close()
+
+
+def test_garbage_answers_are_a_clear_error():
+    body = b"<html>not a result</html>"
+    answer = (b"HTTP/1.1 200 OK\r\nContent-Type: application/sparql-results+json\r\n"
+              b"Content-Length: " + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
+    sock, stop, thread = _silent_server(answer)
+    port = sock.getsockname()[1]
+    try:
+        with pytest.raises(StoreError) as e:
+            SparqlStore(f"http://127.0.0.1:{port}", timeout=2).query("ASK {}")
+        assert str(e.value).startswith(f"the SPARQL endpoint http://127.0.0.1:{port}/query answered "
+                                       "something that is not a SPARQL result (JSONDecodeError")
+    finally:
+        stop.set()
+        thread.join()
+        sock.close()
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("http://h:7878", ("http://h:7878/query", "http://h:7878/update", "http://h:7878/store")),
+    ("http://h:3030/ds/query", ("http://h:3030/ds/query", "http://h:3030/ds/update", "http://h:3030/ds/store")),
+    ("http://h/sparql;update=http://h/u;store=http://h/data",
+     ("http://h/sparql", "http://h/u", "http://h/data")),
+])
+def test_endpoint_urls(url, expected):
+    s = SparqlStore(url)
+    assert (s.query_url, s.update_url, s.store_url) == expected
+
