@@ -36,6 +36,8 @@ def cordis_cmd(
 
     if output is not None and store is not None:
         raise typer.BadParameter("give --store or --output, not both", param_hint="--output")
+    if output is None and store is None:
+        build_dir.mkdir(parents=True, exist_ok=True)
     target = None if output is not None else (store or f"oxigraph:{build_dir / 'store'}")
     with _progress(quiet) as progress:
         report = run_import_cordis(directory, filter, store=target, output=output, progress=progress)
