@@ -2,7 +2,7 @@
 
 Each input gets its own named graph (``namespaces.GRAPH``):
 
-- ``graph:ontology``: every ``ontology/*.ttl`` except ``shapes.ttl``;
+- ``graph:ontology``: every ``ontology/*.ttl`` except the SHACL shapes (``*shapes*.ttl``);
 - ``graph:reference/<stem>``: each ``data/reference/<stem>.ttl``;
 - ``graph:source/<stem>``: each ``data/sources/<stem>.ttl`` (underscores become hyphens);
 - ``graph:metadata``: one description per named graph (title, file, triple count).
@@ -32,6 +32,12 @@ from .namespaces import (
 )
 
 SHAPES_FILE = "shapes.ttl"
+
+
+def is_shapes_file(path: Path) -> bool:
+    """Whether an ``ontology/`` file holds SHACL shapes (``shapes.ttl``, ``analysis_shapes.ttl``)."""
+    return "shapes" in path.stem
+
 
 # (graph, title, relative file paths, source documents) for the metadata graph
 _Described = list[tuple[URIRef, "Literal | str", list[str], list[URIRef]]]
@@ -110,7 +116,7 @@ def _describe(meta: Graph, name: URIRef, title: Literal | str, files: Iterable[s
 
 def load_base(ds: Dataset, root: Path) -> _Described:
     """Load the ontology and reference graphs of ``root`` into ``ds``; return their descriptions."""
-    ontology_files = [p for p in _ttl_files(root / "ontology") if p.name != SHAPES_FILE]
+    ontology_files = [p for p in _ttl_files(root / "ontology") if not is_shapes_file(p)]
     _load(ds, ONTOLOGY_GRAPH, ontology_files)
     described: _Described = [(ONTOLOGY_GRAPH, "scgraph ontology, vocabularies and alignments",
                               [_relative(p, root) for p in ontology_files], [])]

@@ -160,8 +160,8 @@ def to_term(value: str, type_: str, name: str = "value") -> Node:
         prefix, sep, local = v.partition(":")
         if sep and prefix in PREFIXES and not local.startswith("//"):
             return URIRef(str(PREFIXES[prefix]) + local)
-        if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$", v) and not re.search(r'[<>"{}|^`\\ ]', v):
-            return URIRef(v)
+        if len(v) > len(v.split(":", 1)[0]) + 1 and io.iri_problem(v) is None:  # strict: no
+            return URIRef(v)  # space, control character, <>"{}|^`\\ can reach the query
         raise QueryError(f"parameter {name!r} must be an IRI (https://... or prefix:name), got {value!r}")
     datatype = PARAM_TYPES.get(type_)
     if datatype is None or type_ not in PARAM_TYPES:

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import re
+import signal
 import sys
 import tempfile
+import warnings
 import xml.sax
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from rdflib import Dataset, Graph
+from rdflib import Dataset, Graph, Literal, URIRef
 
 from .errors import SourceError
 
@@ -67,6 +70,26 @@ def _publishable(tmp: str | Path) -> None:
     os.chmod(tmp, 0o666 & ~_umask())
 
 
+def kill_point(stage: str) -> None:
+    """A test hook: SIGKILL this process at ``stage`` when ``SCGRAPH_TEST_KILL_AT`` names it.
+
+    ``SCGRAPH_TEST_KILL_AT=rename:3`` kills at the third time the stage ``rename`` is reached.
+    Unset (always, outside the fault tests) it costs one dictionary look-up.
+    """
+    wanted = os.environ.get("SCGRAPH_TEST_KILL_AT")
+    if not wanted:
+        return
+    name, _, nth = wanted.partition(":")
+    if name != stage:
+        return
+    _KILL_COUNTS[stage] = _KILL_COUNTS.get(stage, 0) + 1
+    if _KILL_COUNTS[stage] >= int(nth or 1):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+_KILL_COUNTS: dict[str, int] = {}
+
+
 @contextlib.contextmanager
 def atomic_path(path: Path | str) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it onto ``path`` if the block succeeds.
@@ -84,6 +107,7 @@ def atomic_path(path: Path | str) -> Iterator[Path]:
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
         _publishable(tmp)
+        kill_point("rename")  # the temporary file is whole; the target not yet replaced
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -160,10 +184,47 @@ def _error_reason(exc: BaseException) -> str:
     return text[:300]
 
 
+#: Largest input file read whole (``SCGRAPH_MAX_INPUT_BYTES`` overrides): 512 MiB.
+MAX_INPUT_BYTES = 512 * 1024 * 1024
+#: Longest literal accepted in an RDF input (``SCGRAPH_MAX_LITERAL_CHARS`` overrides).
+MAX_LITERAL_CHARS = 1_000_000
+
+
+def _limit(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        n = int(value)
+    except ValueError:
+        raise SourceError(f"{name} must be a whole number of bytes or characters, got {value!r}") from None
+    if n <= 0:
+        raise SourceError(f"{name} must be positive, got {value!r}")
+    return n
+
+
+def max_input_bytes() -> int:
+    """The size limit for one input file, in bytes."""
+    return _limit("SCGRAPH_MAX_INPUT_BYTES", MAX_INPUT_BYTES)
+
+
+def max_literal_chars() -> int:
+    """The length limit for one literal of an RDF input, in characters."""
+    return _limit("SCGRAPH_MAX_LITERAL_CHARS", MAX_LITERAL_CHARS)
+
+
 def read_bytes(path: Path | str) -> bytes:
-    """Read a whole input file, turning OS errors into one-line :class:`SourceError`."""
+    """Read a whole input file, turning OS errors into one-line :class:`SourceError`.
+
+    Files larger than :func:`max_input_bytes` are refused before anything is read.
+    """
     path = Path(path)
     try:
+        size = path.stat().st_size
+        limit = max_input_bytes()
+        if size > limit and path.is_file():
+            raise SourceError(f"the file is {size:,} bytes, over the limit of {limit:,} bytes for "
+                              "one input file; set SCGRAPH_MAX_INPUT_BYTES to raise it", path=path)
         return path.read_bytes()
     except FileNotFoundError:
         raise SourceError("no such file", path=path) from None
@@ -177,6 +238,9 @@ def read_bytes(path: Path | str) -> bytes:
 
 def decode_utf8(data: bytes, path: Path | str) -> str:
     """Decode UTF-8 strictly, naming the line of the first bad byte."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise SourceError("UTF-16 text (it starts with a UTF-16 byte-order mark); save the file "
+                          "as UTF-8", path=path, line=1)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -186,21 +250,175 @@ def decode_utf8(data: bytes, path: Path | str) -> str:
         ) from None
 
 
+def _line_of(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
+
+
+_XML_DECLARATIONS = re.compile(r"<!(DOCTYPE|ENTITY)\b", re.IGNORECASE)
+
+
+def _refuse_xml_declarations(text: str, path: Path) -> None:
+    """No DTD in RDF/XML: entities can read local files (XXE) or expand without bound."""
+    m = _XML_DECLARATIONS.search(text)
+    if m:
+        raise SourceError(f"<!{m.group(1).upper()}> declarations are not accepted in RDF/XML "
+                          "(external entities and entity expansion are refused); remove the "
+                          "DOCTYPE block", path=path, line=_line_of(text, m.start()))
+
+
+def _remote_contexts(node: object) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "@context":
+                for ctx in value if isinstance(value, list) else [value]:
+                    if isinstance(ctx, str):
+                        yield ctx
+                    elif isinstance(ctx, dict):
+                        if isinstance(ctx.get("@import"), str):
+                            yield ctx["@import"]
+                        yield from _remote_contexts(ctx)
+            else:
+                yield from _remote_contexts(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _remote_contexts(item)
+
+
+def _refuse_remote_contexts(text: str, path: Path) -> None:
+    """JSON-LD ``@context`` must be inline: rdflib would fetch a remote one from the network."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise SourceError(f"bad JSON: {e.msg}", path=path, line=e.lineno) from None
+    for ctx in _remote_contexts(doc):
+        needle = json.dumps(ctx)
+        at = text.find(needle)
+        raise SourceError(f"remote JSON-LD context {ctx!r} is not fetched; put the context inline",
+                          path=path, line=_line_of(text, at) if at >= 0 else None)
+
+
+#: What an IRI may not contain (RFC 3987 and the IRIREF production of Turtle and SPARQL).
+_BAD_IRI_CHAR = re.compile(r'[\x00-\x20<>"{}|^`\\\x7f]')
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def iri_problem(iri: str) -> str | None:
+    """Why ``iri`` is not an absolute IRI that N-Triples and SPARQL can carry, or None."""
+    if not _SCHEME.match(iri):
+        return "no scheme (an absolute IRI starts like https:)"
+    m = _BAD_IRI_CHAR.search(iri)
+    if m:
+        return f"the character {m.group()!r} is not allowed in an IRI"
+    import pyoxigraph as ox
+
+    try:
+        ox.NamedNode(iri)  # RFC 3987, as strict as the store that will hold it
+    except ValueError as e:
+        return " ".join(str(e).split())[:120]
+    return None
+
+
+def _find_line(text: str, *needles: str) -> int | None:
+    """The first line (not a comment line) holding the first of ``needles`` found."""
+    lines = text.splitlines()
+    for needle in needles:
+        if needle:
+            for number, line in enumerate(lines, start=1):
+                if needle in line and not line.lstrip().startswith("#"):
+                    return number
+    return None
+
+
+def _check_terms(terms: Iterable[object], text: str, path: Path) -> None:
+    """Refuse invalid IRIs, ill-typed literals and literals over :func:`max_literal_chars`."""
+    longest = max_literal_chars()
+    seen: set[object] = set()
+    for t in terms:
+        if t in seen:
+            continue
+        seen.add(t)
+        if isinstance(t, URIRef):
+            why = iri_problem(str(t))
+            if why:
+                raise SourceError(f"invalid IRI <{t}>: {why}", path=path,
+                                  line=_find_line(text, str(t), str(t).rsplit("/", 1)[-1]))
+        elif isinstance(t, Literal):
+            if len(t) > longest:
+                raise SourceError(f"a literal of {len(t):,} characters, over the limit of "
+                                  f"{longest:,}; set SCGRAPH_MAX_LITERAL_CHARS to raise it",
+                                  path=path, line=_find_line(text, str(t)[:200]))
+            if t.ill_typed:
+                assert t.datatype is not None
+                raise SourceError(f"ill-typed literal {str(t)!r}: not a valid <{t.datatype}>",
+                                  path=path, line=_find_line(text, f'"{t}"^^', f'"{t}"', str(t)))
+            if t.datatype is not None and iri_problem(str(t.datatype)):
+                raise SourceError(f"invalid datatype IRI <{t.datatype}>: "
+                                  f"{iri_problem(str(t.datatype))}", path=path,
+                                  line=_find_line(text, str(t.datatype)))
+
+
+class _Quiet(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return False
+
+
+@contextlib.contextmanager
+def _quiet_rdflib() -> Iterator[None]:
+    """rdflib logs bad IRIs and literals (with tracebacks) while parsing; we report them once."""
+    logger = logging.getLogger("rdflib.term")
+    quiet = _Quiet()
+    logger.addFilter(quiet)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            yield
+    finally:
+        logger.removeFilter(quiet)
+
+
+def _oxigraph_line(text: str, fmt: str) -> int | None:
+    """Oxigraph's position of a syntax error in N-Triples/N-Quads (rdflib gives none)."""
+    import pyoxigraph as ox
+
+    ox_fmt = {"nt": ox.RdfFormat.N_TRIPLES, "nquads": ox.RdfFormat.N_QUADS}.get(fmt)
+    if ox_fmt is None:
+        return None
+    try:
+        for _q in ox.parse(text.encode("utf-8"), format=ox_fmt):
+            pass
+    except SyntaxError as e:
+        return e.lineno
+    return None
+
+
 def parse_into(target: Graph | Dataset, path: Path | str, format: str | None = None,
                publicID: str | None = None) -> None:
     """Parse one RDF file into ``target``; a syntax error becomes a one-line SourceError.
 
     ``target`` is left as it was when parsing fails: the file is parsed into a scratch graph
-    first and only then merged.
+    first and only then merged. Besides syntax errors, refused with file and line: files over
+    :func:`max_input_bytes`, text that is not UTF-8, DTDs in RDF/XML (no entity is ever
+    expanded), remote JSON-LD contexts (nothing is fetched), invalid IRIs, ill-typed literals
+    and literals over :func:`max_literal_chars`.
     """
     path = Path(path)
+    data = read_bytes(path)  # first: a missing file or a folder says so, whatever its name
     fmt = format or guess_format(path)
-    text = decode_utf8(read_bytes(path), path)
+    text = decode_utf8(data, path)
+    if fmt in ("xml", "trix"):
+        _refuse_xml_declarations(text, path)
+    elif fmt == "json-ld":
+        _refuse_remote_contexts(text, path)
     scratch: Graph | Dataset = Dataset() if fmt in QUAD_FORMATS else Graph()
     try:
-        scratch.parse(data=text, format=fmt, publicID=publicID or path.resolve().as_uri())
+        with _quiet_rdflib():
+            scratch.parse(data=text, format=fmt, publicID=publicID or path.resolve().as_uri())
     except Exception as e:  # rdflib raises many unrelated types for bad syntax
-        raise SourceError(_error_reason(e), path=path, line=_error_line(e)) from None
+        line = _error_line(e) or _oxigraph_line(text, fmt)
+        raise SourceError(_error_reason(e), path=path, line=line) from None
+    triples = (q[:3] for q in scratch.quads((None, None, None, None))) \
+        if isinstance(scratch, Dataset) else iter(scratch)
+    _check_terms((t for triple in triples for t in triple), text, path)
     if isinstance(scratch, Dataset):
         if isinstance(target, Dataset):
             for q in scratch.quads((None, None, None, None)):

@@ -770,6 +770,7 @@ def replace_store(path: Path | str) -> Iterator[OxigraphStore]:
     with contextlib.suppress(FileNotFoundError):
         link.unlink()
     os.symlink(new_dir.name, link)
+    io.kill_point("store-switch")  # a test hook: the new store is whole, the link not yet switched
     os.replace(link, path)  # the atomic switch
     keep = {new_dir.resolve(), previous}
     for old in store_generations(path):

@@ -99,11 +99,12 @@ def _path_text(path: Node) -> str:
 
 
 def load_shapes(path: Path | str | None = None) -> Graph:
-    """Parse the shapes file (default ``ontology/shapes.ttl``); problems raise ShapesError."""
-    path = Path(path) if path is not None else io.ontology_dir() / "shapes.ttl"
+    """Parse the shapes file (default: every ``ontology/*shapes*.ttl``); problems raise ShapesError."""
+    paths = [Path(path)] if path is not None else sorted(io.ontology_dir().glob("*shapes*.ttl"))
     g = Graph()
     try:
-        io.parse_into(g, path)
+        for p in paths:
+            io.parse_into(g, p)
     except SourceError as e:
         raise ShapesError(f"cannot load the shapes: {e.message}", path=e.path, line=e.line) from None
     return bind_prefixes(g)

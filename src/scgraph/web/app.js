@@ -9,13 +9,13 @@ const $ = (sel) => document.querySelector(sel);
 
 function el(tag, attrs, text) {
   const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
+  for (const [k, v] of Object.entries(attrs || {})) if (v !== null) e.setAttribute(k, v);
   if (text !== undefined) e.textContent = text;
   return e;
 }
 function svgEl(tag, attrs, text) {
   const e = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, String(v));
+  for (const [k, v] of Object.entries(attrs || {})) if (v !== null) e.setAttribute(k, String(v));
   if (text !== undefined) e.textContent = text;
   return e;
 }
@@ -34,8 +34,12 @@ function shortIri(iri) {
   }
   return best ? best[0] + ":" + iri.slice(best[1].length) : iri;
 }
+// Where a link to an IRI goes: scgraph IRIs to their page here, http(s) IRIs as they are, and
+// nothing else (an IRI of another scheme in the data, one that runs script, must never
+// become a live link).
 function localHref(iri) {
-  return iri.startsWith(BASE) ? "/" + iri.slice(BASE.length) : iri;
+  if (iri.startsWith(BASE)) return "/" + iri.slice(BASE.length);
+  return /^https?:\/\//i.test(iri) ? iri : null;
 }
 function termText(t) {
   if (!t) return "";
