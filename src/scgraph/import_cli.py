@@ -36,14 +36,34 @@ def cordis_cmd(
 
     if output is not None and store is not None:
         raise typer.BadParameter("give --store or --output, not both", param_hint="--output")
-    if output is None and store is None:
-        build_dir.mkdir(parents=True, exist_ok=True)
     target = None if output is not None else (store or f"oxigraph:{build_dir / 'store'}")
     with _progress(quiet) as progress:
-        report = run_import_cordis(directory, filter, store=target, output=output, progress=progress)
+        if output is None and store is None:
+            report = _import_into_new_generation(directory, filter, build_dir / "store", progress)
+        else:
+            report = run_import_cordis(directory, filter, store=target, output=output, progress=progress)
     if not quiet:
         typer.echo(format_report(report).rstrip("\n"))
         typer.echo(f"written to {output if output is not None else target}")
+
+
+def _import_into_new_generation(directory: Path, filter: str | None, path: Path, progress):
+    """Import into a new generation of the build's store, with every other graph of the
+    current one copied over, and switch to it only when the import succeeded: a failed or
+    killed import leaves the store as it was (Oxigraph's bulk loader is not atomic)."""
+    from .importers.cordis import run_import_cordis
+    from .namespaces import GRAPH
+    from .store import OxigraphStore, copy_graphs, replace_store
+
+    with replace_store(path) as new:
+        if path.exists():
+            old = OxigraphStore(path, read_only=True)
+            try:
+                keep = [g for g in old.named_graphs() if g != GRAPH["registry/cordis"]]
+                copy_graphs(old, new, keep)
+            finally:
+                old.close()
+        return run_import_cordis(directory, filter, store=new, progress=progress)
 
 
 import_app.command("cordis")(cordis_cmd)

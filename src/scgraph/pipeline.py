@@ -28,7 +28,7 @@ from .errors import NotConformant, StoreError
 from .namespaces import GRAPH, INFERRED_GRAPH, short
 from .publish import write_dumps, write_validation
 from .reason import FAST_ENGINE, infer, infer_store
-from .store import OxigraphStore, SparqlStore, open_store, replace_store
+from .store import OxigraphStore, SparqlStore, copy_graphs, open_store, replace_store
 from .validate import load_shapes, validate
 
 REGISTRY_PREFIX = str(GRAPH["registry/"])
@@ -145,17 +145,8 @@ def _registry_graphs(store: object) -> list[URIRef]:
 
 
 def _copy_registry(old: OxigraphStore, new: OxigraphStore) -> None:
-    """Copy the registry graphs of ``old`` into ``new`` through N-Quads files (all in Rust)."""
-    import pyoxigraph as ox
-
-    for g in _registry_graphs(old):
-        fd, tmp = tempfile.mkstemp(suffix=".nq")
-        os.close(fd)
-        try:
-            old.store.dump(tmp, format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(str(g)))
-            new.store.bulk_load(path=tmp, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(str(g)))
-        finally:
-            os.unlink(tmp)
+    """Copy the registry graphs of ``old`` into ``new``."""
+    copy_graphs(old, new, _registry_graphs(old))
 
 
 def _load_and_check(target: object, ds: object, report: object, registry: Sequence[Path],

@@ -737,6 +737,18 @@ def store_generations(path: Path) -> list[Path]:
     return sorted(path.parent.glob(_GENERATION.format(name=path.name) + "*"))
 
 
+def copy_graphs(old: OxigraphStore, new: OxigraphStore, graphs: Iterable[URIRef]) -> None:
+    """Copy the named ``graphs`` of ``old`` into ``new`` through N-Triples files (all in Rust)."""
+    for g in graphs:
+        fd, tmp = tempfile.mkstemp(suffix=".nt")
+        os.close(fd)
+        try:
+            old.store.dump(tmp, format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(str(g)))
+            new.store.bulk_load(path=tmp, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(str(g)))
+        finally:
+            os.unlink(tmp)
+
+
 @contextlib.contextmanager
 def replace_store(path: Path | str) -> Iterator[OxigraphStore]:
     """Build a new on-disk Oxigraph store and make it the one at ``path`` if the block succeeds.
