@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import shutil
 import subprocess
@@ -162,15 +161,12 @@ def extract(commit: str) -> Path:
 
 
 def machine() -> str:
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    """The machine in one line, from the facts bench/run.py collects."""
+    sys.path.insert(0, str(HERE))
+    from run import machine as facts
+
+    m = facts()
+    return f"{m['cpu']}, {m['cores']} cores, Python {m['python']}"
 
 
 def _s(x: float | None) -> str:
