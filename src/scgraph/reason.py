@@ -564,23 +564,38 @@ def materialise(store: ox.Store, *, schema: Sequence[ox.NamedNode], data: Sequen
     return MaterialiseResult(passes=passes, triples=size, seconds=time.perf_counter() - started)
 
 
+#: The engines of :func:`infer_store`: ``stream`` (the default, :mod:`scgraph.reason_stream`)
+#: and ``sparql`` (:func:`materialise`); they give the same graph.
+STORE_ENGINES = ("stream", "sparql")
+
+
 def infer_store(store: object, *, data: Sequence[URIRef] | None = None,
-                progress: Callable[[str], None] | None = None) -> MaterialiseResult:
+                progress: Callable[[str], None] | None = None,
+                engine: str = "stream") -> MaterialiseResult:
     """Put the inferred graph into ``graph:inferred`` of an Oxigraph store, in place.
 
     ``store`` is an :class:`scgraph.store.OxigraphStore` or a ``pyoxigraph.Store`` holding the
     ontology graph and the data graphs (default: every named graph but ontology, metadata and
-    inferred). The result is the graph :func:`infer` makes from the same data.
+    inferred). The result is the graph :func:`infer` makes from the same data. ``engine``:
+    one of :data:`STORE_ENGINES`.
     """
+    if engine not in STORE_ENGINES:
+        raise ValueError(f"unknown in-store reasoning engine {engine!r}; use one of {list(STORE_ENGINES)}")
     target_store: ox.Store = getattr(store, "store", store)  # type: ignore[assignment]
     fixed = {str(ONTOLOGY_GRAPH), str(INFERRED_GRAPH), str(METADATA_GRAPH)}
     if data is None:
         names = sorted(g.value for g in target_store.named_graphs()
-                       if isinstance(g, ox.NamedNode) and g.value not in fixed)
+                       if isinstance(g, ox.NamedNode) and g.value not in fixed
+                       and not g.value.startswith("urn:scgraph:"))
     else:
         names = [str(n) for n in data]
     schema, graphs = ox.NamedNode(str(ONTOLOGY_GRAPH)), [ox.NamedNode(n) for n in names]
     target = ox.NamedNode(str(INFERRED_GRAPH))
+    if engine == "stream":
+        from .reason_stream import stream_materialise
+
+        return stream_materialise(target_store, schema=[schema], data=graphs, target=target,
+                                  progress=progress)
     if getattr(store, "path", None) is None:
         return materialise(target_store, schema=[schema], data=graphs, target=target,
                            progress=progress)
