@@ -159,7 +159,10 @@ def generate(out: Path | str, projects: int, seed: int = 1) -> dict[str, int]:
             acronym = f"{rng.choice(WORDS)[:5].upper()}{k}"
             title = _title(rng, smart)
             n_parts = min(12, max(1, int(rng.expovariate(1 / 4)) + 1)) if "ERC" not in code else 1
-            amounts = [rng.randint(50, 2000) * 1000 for _ in range(n_parts)]
+            # As in the real sample tables: exact euro amounts, the net EU contribution equal to
+            # the EU contribution for ~80% of participants, the total cost equal to it for
+            # ~70% (100% funding) and higher otherwise.
+            amounts = [rng.randint(50_000, 2_000_000) for _ in range(n_parts)]
             total = sum(amounts)
             w["project"].writerow([
                 pid, acronym, rng.choice(["SIGNED", "CLOSED"]), title, start.isoformat(), end.isoformat(),
@@ -179,7 +182,8 @@ def generate(out: Path | str, projects: int, seed: int = 1) -> dict[str, int]:
                 w["organization"].writerow([
                     pid, acronym, o[0], o[1], o[2], o[3], o[4], o[5], o[6], o[7], o[8], o[9], o[10],
                     o[11], o[12], "", "2024-01-01 10:00:00", 2_000_000 + k * 20 + order, order, role,
-                    f"{amount * 0.9:.1f}", f"{amount * 0.9:.1f}", amount, "false"])
+                    f"{amount:.1f}", f"{amount if rng.random() < 0.8 else int(amount * 0.95):.1f}",
+                    amount if rng.random() < 0.7 else int(amount / 0.7), "false"])
                 counts["organization"] += 1
             w["topics"].writerow([pid, code, topic_title])
             counts["topics"] += 1

@@ -102,8 +102,17 @@ def test_sample_values_are_typed_and_sourced(curated: Graph) -> None:
     assert g.value(doe, RDFS.label) == Literal("DOE")
     assert g.value(doe, SCG.startDate) == Literal("2024-02-01", datatype=URIRef("http://www.w3.org/2001/XMLSchema#date"))
     total = g.value(doe, SCG.totalCost)
-    assert total == URIRef(str(doe) + "/total-cost")
+    assert total == ID["amount/eur/1499998"]
     assert str(g.value(total, SCG.value)) == "1499998" and str(g.value(total, SCG.currency)) == "EUR"
+    # one value node per distinct amount, shared: the coordinator's EU contribution, net EU
+    # contribution and total cost (1499998.0, 1499998.0, 1499998 in the table) are that node
+    part = ID["participation/cordis-101116741-999981634"]
+    assert {g.value(part, p) for p in (SCG.euContribution, SCG.netEuContribution, SCG.totalCost)} == {total}
+    assert len(list(g.triples((total, None, None)))) == 3
+    amounts = set(g.subjects(RDF.type, SCG.MonetaryAmount))
+    links = {o for p in (SCG.euContribution, SCG.netEuContribution, SCG.totalCost) for o in g.objects(None, p)}
+    assert amounts == links and len(amounts) < sum(1 for p in (SCG.euContribution, SCG.netEuContribution, SCG.totalCost)
+                                                   for _ in g.triples((None, p, None)))
     assert g.value(doe, DCTERMS.source) == CORDIS_PROJECT["101116741"]
     part = ID["participation/cordis-101116741-999981634"]
     assert g.value(part, SCG.participationRole) == ROLE["coordinator"]
@@ -228,7 +237,7 @@ def test_format_report_groups_reasons(curated: Graph) -> None:
     assert "16 rows rejected:" in lines
     assert "  2 x project.csv: empty row (first at line 8)" in lines
     assert "  … and 12 more kinds" in lines
-    assert lines[-1].startswith("173 triples in ")
+    assert lines[-1].startswith("152 triples in ")
 
 
 def test_missing_project_table_is_one_line_source_error(tmp_path: Path) -> None:

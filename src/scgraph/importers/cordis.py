@@ -16,7 +16,10 @@ Mapping (IRIs under ``https://w3id.org/scgraph/id/``; no blank nodes):
 
 - project ``project/cordis-<id>`` (or the curated IRI whose ``scg:identifier`` / CORDIS
   ``schema:sameAs`` is the id), with acronym, title, abstract, dates, status, amounts
-  (``<project>/total-cost``, ``<project>/eu-contribution`` as scg:MonetaryAmount in EUR),
+  (total cost and EU contribution as scg:MonetaryAmount value nodes in EUR, one per distinct
+  amount: ``amount/eur/<canonical decimal>``, shared by every project and participation of that
+  amount, so the registry's many equal amounts (EU contribution = net EU contribution =
+  total cost for most participants) cost one node),
   funding programme, funding scheme, call (sub-call narrower than master call), call topics,
   legal bases and EuroSciVoc fields as SKOS concepts (``funding-scheme/<code>``,
   ``call/<code>``, ``call-topic/<code>``, ``legal-basis/<code>``, ``euroscivoc/<code path>``,
@@ -517,6 +520,7 @@ class _Importer:
         self.kept: dict[int, int] | None = None  # project id -> index of the rule that kept it
         self.projects: set[int] = set()
         self.concepts: set[str] = set()
+        self.amounts: set[str] = set()  # amount value nodes described so far
         self.orgs: dict[int, _Org] = {}
         self.places: set[str] = set()  # city and country IRIs described so far
         self.city_map: dict[tuple[str, str], str | None] = {}
@@ -576,12 +580,16 @@ class _Importer:
                 out.append((iri, SKOS_.topConceptOf, scheme))
         return iri
 
-    def amount(self, out: list[Triple], owner: str, prop: str, slug: str, value: str | None) -> None:
+    def amount(self, out: list[Triple], owner: str, prop: str, value: str | None) -> None:
+        """Link ``owner`` to the value node of an amount in EUR (described once per import)."""
         if value is None:
             return
-        node = f"{owner}/{slug}"
-        out += [(owner, prop, node), (node, A, S.MonetaryAmount),
-                (node, S.value, Lit(value, _XSD_DECIMAL)), (node, S.currency, Lit("EUR"))]
+        node = f"{ID_}amount/eur/{value}"
+        out.append((owner, prop, node))
+        if node not in self.amounts:
+            self.amounts.add(node)
+            out += [(node, A, S.MonetaryAmount), (node, S.value, Lit(value, _XSD_DECIMAL)),
+                    (node, S.currency, Lit("EUR"))]
 
     # -- passes -----------------------------------------------------------------------------
 
@@ -697,8 +705,8 @@ class _Importer:
         status = clean_text(row.get("status", "")).lower()
         if status:
             out.append((p, S.status, Lit(status)))
-        self.amount(out, p, S.totalCost, "total-cost", total)
-        self.amount(out, p, S.euContribution, "eu-contribution", eu)
+        self.amount(out, p, S.totalCost, total)
+        self.amount(out, p, S.euContribution, eu)
         programme = PROGRAMMES.get(clean_text(row.get("frameworkProgramme", "")).upper())
         if programme is not None:
             out.append((p, S.fundingProgramme, str(programme)))
@@ -781,9 +789,8 @@ class _Importer:
         ]
         if role == ROLES["coordinator"]:
             out.append((p, S.coordinator, o))
-        for prop, slug, value in zip((S.euContribution, S.netEuContribution, S.totalCost),
-                                     ("eu-contribution", "net-eu-contribution", "total-cost"), amounts):
-            self.amount(out, pa, prop, slug, value)
+        for prop, value in zip((S.euContribution, S.netEuContribution, S.totalCost), amounts):
+            self.amount(out, pa, prop, value)
         return out
 
     def organisation(self, oid: int, org: _Org) -> list[Triple]:
