@@ -19,8 +19,9 @@ curated graph and on a CORDIS-shaped fixture):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import owlrl
 import pyoxigraph as ox
@@ -571,13 +572,14 @@ STORE_ENGINES = ("stream", "sparql")
 
 def infer_store(store: object, *, data: Sequence[URIRef] | None = None,
                 progress: Callable[[str], None] | None = None,
-                engine: str = "stream") -> MaterialiseResult:
+                engine: str = "stream", dumps: Mapping[str, Path] | None = None) -> MaterialiseResult:
     """Put the inferred graph into ``graph:inferred`` of an Oxigraph store, in place.
 
     ``store`` is an :class:`scgraph.store.OxigraphStore` or a ``pyoxigraph.Store`` holding the
     ontology graph and the data graphs (default: every named graph but ontology, metadata and
     inferred). The result is the graph :func:`infer` makes from the same data. ``engine``:
-    one of :data:`STORE_ENGINES`.
+    one of :data:`STORE_ENGINES`. ``dumps``: graph IRI -> an N-Triples file Oxigraph wrote of
+    that graph (the ``stream`` engine reads it instead of dumping the graph again).
     """
     if engine not in STORE_ENGINES:
         raise ValueError(f"unknown in-store reasoning engine {engine!r}; use one of {list(STORE_ENGINES)}")
@@ -595,7 +597,7 @@ def infer_store(store: object, *, data: Sequence[URIRef] | None = None,
         from .reason_stream import stream_materialise
 
         return stream_materialise(target_store, schema=[schema], data=graphs, target=target,
-                                  progress=progress)
+                                  progress=progress, dumps=dumps)
     if getattr(store, "path", None) is None:
         return materialise(target_store, schema=[schema], data=graphs, target=target,
                            progress=progress)

@@ -28,7 +28,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -192,14 +192,19 @@ class _Writer:
 def stream_materialise(store: ox.Store, *, schema: Sequence[ox.NamedNode],
                        data: Sequence[ox.NamedNode], target: ox.NamedNode,
                        progress: Callable[[str], None] | None = None,
-                       max_passes: int = 50) -> MaterialiseResult:
+                       max_passes: int = 50,
+                       dumps: Mapping[str, Path] | None = None) -> MaterialiseResult:
     """Put into ``target`` (cleared first) what the ontology's rules entail from ``schema`` +
     ``data`` and is not asserted there, filtered as :func:`scgraph.reason.keep` filters: the
-    graph :func:`scgraph.reason.materialise` makes, much faster at scale."""
+    graph :func:`scgraph.reason.materialise` makes, much faster at scale.
+
+    ``dumps``: graph IRI -> an N-Triples file of that graph as Oxigraph dumped it (read
+    instead of dumping the graph again; left in place)."""
     started = time.perf_counter()
     say = progress or (lambda _m: None)
-    store.remove_graph(target)
-    store.remove_graph(_HIDDEN)
+    for g in (target, _HIDDEN):
+        if g in store.named_graphs():  # removing a graph that is not there still costs a scan
+            store.remove_graph(g)
     graphs = list(dict.fromkeys([*schema, *data]))
     ax = read_schema(store, graphs)
     local = LocalRules.from_schema(ax)
@@ -210,15 +215,19 @@ def stream_materialise(store: ox.Store, *, schema: Sequence[ox.NamedNode],
     passes = 1
     try:
         with tempfile.TemporaryDirectory(prefix="scgraph-reason-") as tmp:
-            dumps = []
+            given = dict(dumps or {})
+            files: list[tuple[bool, Path]] = []
             for i, g in enumerate(graphs):
+                if g.value in given:
+                    files.append((g.value in data_names, Path(given[g.value])))
+                    continue
                 say(f"Reasoning: reading {g.value}")
                 path = Path(tmp) / f"graph-{i}.nt"
                 store.dump(str(path), format=ox.RdfFormat.N_TRIPLES, from_graph=g)
-                dumps.append((g.value in data_names, path))
+                files.append((g.value in data_names, path))
             asserted: set[str] = set()
             data_subjects: set[str] = set()
-            for is_data, path in dumps:
+            for is_data, path in files:
                 for s, p, o in _read(path):
                     if p in heads:
                         asserted.add(f"{s} {p} {o} .\n")
@@ -238,14 +247,16 @@ def stream_materialise(store: ox.Store, *, schema: Sequence[ox.NamedNode],
                         for t in local.expand(s, p, o):
                             writer.add(*t)
                     writer.finish()
+                say(f"Reasoning: pass {n}, loading {writer.written:,} inferred triples")
                 store.bulk_load(path=str(out_path), format=ox.RdfFormat.N_TRIPLES, to_graph=target)
                 store.bulk_load(path=str(hidden_path), format=ox.RdfFormat.N_TRIPLES, to_graph=_HIDDEN)
                 return found
 
             def asserted_triples() -> Iterator[tuple[str, str, str]]:
-                for _is_data, path in dumps:
+                for _is_data, path in files:
                     yield from _read(path)
-                    os.unlink(path)
+                    if path.parent == Path(tmp):
+                        os.unlink(path)
 
             say("Reasoning: local rules")
             run_pass(1, asserted_triples(), derived=False)
@@ -267,6 +278,7 @@ def stream_materialise(store: ox.Store, *, schema: Sequence[ox.NamedNode],
 
                 if run_pass(passes, list(found()), derived=True) == 0:
                     break
+        say("Reasoning: checking equality and consistency")
         if _needs_equality(store, ax, union):
             say("Reasoning: equality in the data, using the 'sparql' engine")
             store.remove_graph(_HIDDEN)
