@@ -130,6 +130,39 @@ class LocalRules:
                 yield o, _TYPE, c
 
 
+    def expand_all(self, triples: Iterable[tuple[str, str, str]]) -> Iterator[tuple[str, str, str]]:
+        """What the local rules entail from every triple of ``triples``: the same as
+        :meth:`expand` on each, but the types of a subject are given once per run of its
+        triples (a dump lists a subject's triples together), not once per triple."""
+        sco, st, fw = self.super_classes, self.subject_types, self.forward
+        bw, ot = self.backward, self.object_types
+        current: str | None = None
+        types: set[str] = set()
+        for s, p, o in triples:
+            if s != current:
+                if current is not None:
+                    for c in types:
+                        yield current, _TYPE, c
+                current, types = s, set()
+            if p == _TYPE and o in sco:
+                types.update(sco[o])
+            if p in st:
+                types.update(st[p])
+            if p in fw:
+                for q in fw[p]:
+                    yield s, q, o
+            if o[0] != '"':
+                if p in bw:
+                    for q in bw[p]:
+                        yield o, q, s
+                if p in ot:
+                    for c in ot[p]:
+                        yield o, _TYPE, c
+        if current is not None:
+            for c in types:
+                yield current, _TYPE, c
+
+
 def split_nt(line: str) -> tuple[str, str, str]:
     """Subject, predicate and object of an N-Triples line as Oxigraph writes it."""
     s, p, rest = line.split(" ", 2)
@@ -239,18 +272,18 @@ def stream_materialise(store: ox.Store, *, schema: Sequence[ox.NamedNode],
                 with out_path.open("w", encoding="utf-8") as out, \
                         hidden_path.open("w", encoding="utf-8") as hidden:
                     writer = _Writer(out, hidden, asserted, data_subjects, transitive)
-                    found = 0
-                    for s, p, o in triples:
-                        found += 1
-                        if derived:
-                            writer.add(s, p, o)
-                        for t in local.expand(s, p, o):
-                            writer.add(*t)
+                    seen = list(triples) if derived else None
+                    add = writer.add
+                    if seen is not None:
+                        for t in seen:
+                            add(*t)
+                    for t in local.expand_all(seen if seen is not None else triples):
+                        add(*t)
                     writer.finish()
                 say(f"Reasoning: pass {n}, loading {writer.written:,} inferred triples")
                 store.bulk_load(path=str(out_path), format=ox.RdfFormat.N_TRIPLES, to_graph=target)
                 store.bulk_load(path=str(hidden_path), format=ox.RdfFormat.N_TRIPLES, to_graph=_HIDDEN)
-                return found
+                return len(seen) if seen is not None else writer.written
 
             def asserted_triples() -> Iterator[tuple[str, str, str]]:
                 for _is_data, path in files:
@@ -276,7 +309,7 @@ def stream_materialise(store: ox.Store, *, schema: Sequence[ox.NamedNode],
                         for t in store.query(query, default_graph=union):
                             yield str(t.subject), str(t.predicate), str(t.object)
 
-                if run_pass(passes, list(found()), derived=True) == 0:
+                if run_pass(passes, found(), derived=True) == 0:
                     break
         say("Reasoning: checking equality and consistency")
         if _needs_equality(store, ax, union):
