@@ -19,7 +19,8 @@ implementation in a process of its own:
   folder; its steps are timed between its progress messages. It is stopped after
   ``--baseline-budget`` seconds (then reported as not finished).
 
-Peak memory is the child process's maximum resident set size (``getrusage``). Prints a
+Peak memory is the child process's maximum resident set size and CPU its user plus system
+seconds (``getrusage``; on a shared machine the wall time also counts waiting for a core). Prints a
 Markdown table (for docs/analyses.md) and writes the raw numbers to ``--out``.
 """
 
@@ -88,18 +89,26 @@ def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
+def _cpu() -> float:
+    """CPU seconds (user + system) of this process so far: on a shared machine, what the
+    analysis cost whatever else ran beside it."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def child_current(store_path: str, engine: str) -> dict:
     sys.path.insert(0, str(REPO / "src"))
     from scgraph.analysis.run import analyse
     from scgraph.store import OxigraphStore
 
     store = OxigraphStore(store_path, read_only=True)
-    t = time.perf_counter()
+    t, c = time.perf_counter(), _cpu()
     r = analyse(store, engine=engine)
-    total = time.perf_counter() - t
+    total, cpu = time.perf_counter() - t, _cpu() - c
     steps = {k: sum(r.timings.get(f, 0.0) for f in fine) for k, fine in FINE.items()}
-    return {"total": total, "steps": steps, "fine": r.timings, "peak_mib": _peak_mib(),
-            "networks": {k: [g.number_of_nodes(), g.number_of_edges()] for k, g in r.networks.items()}}
+    peak = _peak_mib()  # before anything else is built
+    return {"total": total, "cpu": cpu, "steps": steps, "fine": r.timings, "peak_mib": peak,
+            "networks": {k: list(r.shape(k)) for k in r.networks}}
 
 
 def child_baseline(store_path: str) -> dict:
@@ -109,16 +118,16 @@ def child_baseline(store_path: str) -> dict:
 
     store = OxigraphStore(store_path)
     marks: list[tuple[str, float]] = []
-    t = time.perf_counter()
+    t, c = time.perf_counter(), _cpu()
     r = analyse(store, progress=lambda m: marks.append((m, time.perf_counter())))
-    end = time.perf_counter()
+    end, cpu = time.perf_counter(), _cpu() - c
     names = {"Building the networks from SPARQL": "networks", "Computing the metrics": "metrics",
              "Suggesting synergies": "synergies", "Looking for gaps": "gaps"}
     steps = {}
     for k, (m, at) in enumerate(marks):
         nxt = marks[k + 1][1] if k + 1 < len(marks) else end
         steps[names.get(m, m)] = nxt - at
-    return {"total": end - t, "steps": steps, "peak_mib": _peak_mib(),
+    return {"total": end - t, "cpu": cpu, "steps": steps, "peak_mib": _peak_mib(),
             "networks": {k: [g.number_of_nodes(), g.number_of_edges()] for k, g in r.networks.items()}}
 
 
@@ -175,8 +184,8 @@ def _s(x: float | None) -> str:
 
 def table(results: dict) -> str:
     lines = ["| projects | quads | implementation | networks (s) | metrics (s) | synergies (s) | "
-             "gaps (s) | total (s) | peak MiB | baseline / this |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "gaps (s) | total (s) | CPU (s) | peak MiB | baseline / this |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for n, entry in results["sizes"].items():
         base = entry.get("baseline", {})
         for impl in ("current", "networkx", "baseline"):
@@ -185,14 +194,14 @@ def table(results: dict) -> str:
                 continue
             if not e.get("finished"):
                 lines.append(f"| {int(n):,} | {entry['quads']:,} | {impl} | {e.get('why', '')} "
-                             "| | | | | | |")
+                             "| | | | | | | |")
                 continue
             ratio = (f"{base['total'] / e['total']:.1f}×" if base.get("finished") and impl != "baseline"
                      else "")
             steps = e["steps"]
             lines.append(f"| {int(n):,} | {entry['quads']:,} | {impl} | "
                          + " | ".join(_s(steps.get(k)) for k in STEPS)
-                         + f" | {_s(e['total'])} | {e['peak_mib']:.0f} | {ratio} |")
+                         + f" | {_s(e['total'])} | {_s(e.get('cpu'))} | {e['peak_mib']:.0f} | {ratio} |")
     fine = ["", "Steps of the current implementation (s):", "",
             "| projects | " + " | ".join(f for fs in FINE.values() for f in fs) + " |",
             "|---|" + "---|" * sum(len(fs) for fs in FINE.values())]

@@ -92,7 +92,8 @@ def test_metrics_from_arrays_equal_metrics_from_the_graph():
 def test_sampling_budget():
     assert betweenness_samples(1000, 2000, engine="networkx") == 500
     assert betweenness_samples(10**5, 10**7, engine="networkx") == 32
-    assert betweenness_samples(10**5, 10**7, engine="igraph") == 99
+    assert betweenness_samples(10**5, 10**7, engine="igraph") == 32
+    assert betweenness_samples(10**4, 10**5, engine="igraph") == 272
     assert betweenness_samples(20, 30, engine="igraph", samples=8) == 8
 
 
@@ -136,6 +137,70 @@ def test_projection_equals_the_pairwise_definition(het, kind):
     assert arrays.shape == (p.number_of_nodes(), p.number_of_edges())
     assert arrays.weights.tolist() == [d["weight"] for _a, _b, d in sorted(
         ((min(a, b), max(a, b), d) for a, b, d in p.edges(data=True)), key=lambda x: (x[0], x[1]))]
+
+
+@pytest.mark.parametrize("kind", ["project", "organisation", "city"])
+def test_max_shared_leaves_out_exactly_the_nodes_shared_by_more_things(het, kind):
+    """A shared node tied to more than max_shared things adds no pair and is counted as left
+    out; the pairs of the other shared nodes stay as they were."""
+    full = projection_arrays(het, kind, max_shared=10**6)
+    things = sorted(n for n, k in het.nodes(data="kind") if k == kind)
+    tied: dict[str, set[str]] = {}
+    for t in things:
+        for ev, vs in _shared_with_itself(het, kind, t).items():
+            for v in vs:
+                tied.setdefault(v, set()).add(t)
+    sizes = sorted({len(ts) for ts in tied.values()})
+    cut = sizes[len(sizes) // 2]  # a cut that leaves some shared nodes out and keeps others
+    small = projection_arrays(het, kind, max_shared=cut)
+    assert small.left_out == sum(1 for ts in tied.values() if len(ts) > cut) > 0
+    kept = {(a, b) for v, ts in tied.items() if len(ts) <= cut for a in ts for b in ts if a < b}
+    kept |= {(a, b) for a, b in combinations(things, 2)
+             if het.has_edge(a, b) and "synergy" in het.edges[a, b]["relation"]}
+    got = {(small.things[i], small.things[j]) for i, j in zip(small.rows.tolist(), small.cols.tolist())}
+    assert got == kept
+    assert small.shape[1] < full.shape[1]
+
+
+def _shared_with_itself(g, kind, t):
+    from scgraph.analysis.networks import incidences
+
+    out: dict[str, set[str]] = {}
+    for _t, ev, v in incidences(g, kind, (t,)):
+        out.setdefault(ev, set()).add(v)
+    return out
+
+
+def test_tsv_results_read_as_the_terms_values():
+    """select_values reads Oxigraph's SPARQL TSV: every kind of term gives its lexical value,
+    the same as reading the terms one by one (escapes, language tags, datatypes, blank nodes,
+    unbound variables)."""
+    import pyoxigraph as ox
+
+    from scgraph.analysis.networks import parse_tsv
+
+    st = ox.Store()
+    xsd = "http://www.w3.org/2001/XMLSchema#"
+    g = ox.NamedNode("http://example.org/g")
+    objects = [ox.Literal('tab\there "quoted" back\\slash \\u00e9 new\nline\r é 😀 \\'),
+               ox.Literal("3", datatype=ox.NamedNode(xsd + "integer")),
+               ox.Literal("-3.5e0", datatype=ox.NamedNode(xsd + "double")),
+               ox.Literal("2.50", datatype=ox.NamedNode(xsd + "decimal")),
+               ox.Literal("true", datatype=ox.NamedNode(xsd + "boolean")),
+               ox.Literal("2023-06-06", datatype=ox.NamedNode(xsd + "date")),
+               ox.Literal("Brüssel", language="de"), ox.Literal('x"y', datatype=ox.NamedNode("http://e/dt")),
+               ox.Literal(""), ox.NamedNode("http://example.org/o?a=1&b=%3C2%3E#f"), ox.BlankNode("b1")]
+    for i, o in enumerate(objects):
+        st.add(ox.Quad(ox.NamedNode(f"http://example.org/s{i}"), ox.NamedNode("http://example.org/p"), o, g))
+    st.add(ox.Quad(ox.BlankNode("b2"), ox.NamedNode("http://example.org/p"), ox.Literal("b"), g))
+    for q in ("SELECT ?s ?o ?unbound WHERE { ?s ?p ?o }", "SELECT ?o WHERE { ?s ?p ?o }",
+              "SELECT ?o WHERE { OPTIONAL { ?s <http://example.org/none> ?o } }",
+              "SELECT ?o WHERE { ?s <http://example.org/none> ?o }"):
+        want = [tuple(None if t is None else t.value for t in sol) for sol in st.query(q, use_default_graph_as_union=True)]
+        names, got = parse_tsv(st.query(q, use_default_graph_as_union=True).serialize(format=ox.QueryResultsFormat.TSV))
+        assert names == [v.value for v in st.query(q, use_default_graph_as_union=True).variables]
+        assert sorted(got, key=repr) == sorted(want, key=repr)
+    assert len(got) == 0 and len(want) == 0
 
 
 @pytest.mark.parametrize("method", ["adamic-adar", "jaccard", "resource-allocation"])

@@ -101,7 +101,7 @@ def analyse_cmd(
     hide: Annotated[float, typer.Option("--hide", help="Share of recorded collaborations hidden in each evaluation split (0 to 1).")] = 0.2,
     splits: Annotated[int, typer.Option("--splits", help="Number of evaluation splits (seeds SEED, SEED+1, ...).", min=1)] = 10,
     k: Annotated[int, typer.Option("--k", help="k of precision@k in the evaluation.", min=1)] = 10,
-    max_shared: Annotated[int, typer.Option("--max-shared", help="Leave out shared nodes (a funding programme, a broad field) tied to more things than this.", min=2)] = MAX_SHARED,
+    max_shared: Annotated[int, typer.Option("--max-shared", help="Leave out shared nodes (a funding programme, a broad field, a big city, a hub organisation) tied to more things than this: each makes a clique of pairs.", min=2)] = MAX_SHARED,
     seed: Seed = 0,
     build_dir: BuildDir = Path("build"),
     data: Data = None,

@@ -28,8 +28,10 @@ import numpy as np
 
 EXACT_BETWEENNESS = 2000
 BETWEENNESS_SAMPLES = 500
-#: Node-and-edge visits a sampled betweenness may spend, per engine: about 10 s on one core.
-BETWEENNESS_BUDGET: dict[str, int] = {"networkx": 20_000_000, "igraph": 1_000_000_000}
+#: Node-and-edge visits a sampled betweenness may spend, per engine and network: about 10 s
+#: with networkx, about 1 s with igraph on one core (10^9 took 94 s for the four networks of
+#: 10^5 projects, most of the analysis then).
+BETWEENNESS_BUDGET: dict[str, int] = {"networkx": 20_000_000, "igraph": 30_000_000}
 ENGINES: tuple[str, ...] = ("igraph", "networkx")
 
 try:  # python-igraph: the C engine
