@@ -25,7 +25,7 @@ depends on that triple alone, once the schema is closed (:func:`scgraph.reason.p
 
 from __future__ import annotations
 
-import os
+import io
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import TextIO
 
 import pyoxigraph as ox
-from rdflib.namespace import OWL, RDF
+from rdflib.namespace import OWL, RDF, RDFS
 
 from .errors import InconsistencyError
 from .namespaces import BASE
@@ -59,6 +59,11 @@ _BASE_SUBJECT = "<" + BASE
 _NOISE = frozenset(f"<{t}>" for t in NOISE_TYPES)
 #: A scratch graph: derived triples the published graph leaves out but transitivity may use.
 _HIDDEN = ox.NamedNode("urn:scgraph:reason:hidden")
+#: Predicates that state schema or equality.
+_SCHEMA_PREDICATES = frozenset(f"<{p}>" for p in (
+    RDFS.subClassOf, RDFS.subPropertyOf, RDFS.domain, RDFS.range, OWL.inverseOf,
+    OWL.equivalentClass, OWL.equivalentProperty, OWL.disjointWith, OWL.sameAs,
+    OWL.differentFrom))
 
 
 def _nt(iri: str) -> str:
@@ -176,50 +181,246 @@ def _read(path: Path) -> Iterator[tuple[str, str, str]]:
                 yield split_nt(line)
 
 
+class NotOneGraph(ValueError):
+    """An N-Quads file that is not one named graph written line by line as Oxigraph writes it."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """A graph to reason over, in a file: N-Triples as Oxigraph dumps a graph, or N-Quads of
+    that one graph (as the CORDIS importer writes it, line for line what Oxigraph writes)."""
+
+    graph: str      # the graph's IRI
+    path: Path
+    quads: bool     # N-Quads (every line ends with `` <graph> .``) or N-Triples
+    data: bool      # a data graph (its subjects count for :func:`scgraph.reason.keep`)
+
+    def triples(self) -> Iterator[tuple[str, str, str]]:
+        if not self.quads:
+            yield from _read(self.path)
+            return
+        suffix = f" <{self.graph}> .\n"
+        cut = len(suffix)
+        with self.path.open(encoding="utf-8") as f:
+            for n, line in enumerate(f, start=1):
+                if not line.endswith(suffix):
+                    if not line.strip():
+                        continue
+                    raise NotOneGraph(f"{self.path}:{n}: not a triple of <{self.graph}>")
+                s, p, o = line[:-cut].split(" ", 2)
+                yield s, p, o
+
+    def quad_lines(self) -> Iterator[bytes]:
+        """The file as N-Quads (for one bulk load of everything)."""
+        with self.path.open("rb") as f:
+            if self.quads:
+                yield from f
+                return
+            tail = f" <{self.graph}> .\n".encode()
+            for line in f:
+                if line.strip():
+                    yield line.rstrip()[:-1].rstrip() + tail
+
+
+def single_graph(path: Path) -> str | None:
+    """The graph IRI of an N-Quads file whose first line is a triple of one named graph."""
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                head = line.rstrip().removesuffix(" .")
+                iri = head.rsplit(" ", 1)[-1]
+                return iri[1:-1] if iri.startswith("<") and iri.endswith(">") else None
+    return None
+
+
+class LinesReader(io.RawIOBase):
+    """A binary file object over an iterator of byte chunks (for ``Store.bulk_load(input=...)``)."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks = iter(chunks)
+        self._buffer = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:  # type: ignore[no-untyped-def]
+        want = len(b)
+        if not self._buffer:
+            parts, size = [], 0
+            for chunk in self._chunks:
+                parts.append(chunk)
+                size += len(chunk)
+                if size >= want:
+                    break
+            self._buffer = b"".join(parts)
+        n = min(want, len(self._buffer))
+        b[:n] = self._buffer[:n]
+        self._buffer = self._buffer[n:]
+        return n
+
+
+def bulk_load_lines(store: ox.Store, chunks: Iterable[bytes], *, lenient: bool = False) -> None:
+    """One bulk load of N-Quads lines: much faster than several loads into the same store."""
+    store.bulk_load(input=io.BufferedReader(LinesReader(chunks), 1 << 20),
+                    format=ox.RdfFormat.N_QUADS, lenient=lenient)
+
+
 class _Writer:
     """Sorts derived triples: those :func:`scgraph.reason.keep` keeps and nothing asserts go
-    to ``out``; those it drops but a transitive rule may still chain through go to ``hidden``
-    (a scratch graph the later passes read, removed at the end); the rest are dropped."""
+    to ``out`` (as N-Quads of ``target``); those it drops but a transitive rule or the
+    consistency check may still need go to ``hidden`` (N-Quads of a scratch graph, removed
+    at the end); the rest are dropped."""
 
     def __init__(self, out: TextIO, hidden: TextIO, asserted: set[str], data_subjects: set[str],
-                 transitive: set[str]) -> None:
+                 transitive: set[str], target: str) -> None:
         self.out, self.hidden = out, hidden
         self.asserted, self.data_subjects, self.transitive = asserted, data_subjects, transitive
-        self.written = 0
-        self.deferred: list[str] = []   # subjects outside BASE: kept only if the data has them
+        self.out_tail, self.hidden_tail = f" <{target}> .\n", f" <{_HIDDEN.value}> .\n"
+        self.written = self.hidden_written = 0
+        self.deferred: list[tuple[str, str, str]] = []  # subjects outside BASE: kept only if the data has them
         self.recent: set[str] = set()   # a bounded cache: fewer duplicates for the bulk loader
 
     def add(self, s: str, p: str, o: str) -> None:
-        line = f"{s} {p} {o} .\n"
-        if line in self.asserted or line in self.recent:
+        key = f"{s} {p} {o} .\n"
+        if key in self.asserted or key in self.recent:
             return
         if len(self.recent) > 500_000:
             self.recent.clear()
-        self.recent.add(line)
+        self.recent.add(key)
         if (not s.startswith("<") or s.startswith(_VOCABULARY_SUBJECTS)
                 or (p == _TYPE and _noise_type(o)) or (p == _SAME_AS and s == o)):
-            self._drop(p, o, line)
+            self._drop(s, p, o)
         elif s.startswith(_BASE_SUBJECT):
-            self.out.write(line)
+            self.out.write(f"{s} {p} {o}{self.out_tail}")
             self.written += 1
         else:
-            self.deferred.append(line)
+            self.deferred.append((s, p, o))
 
-    def _drop(self, p: str, o: str, line: str) -> None:
+    def _drop(self, s: str, p: str, o: str) -> None:
         # Kept for the later passes and the consistency check: transitive links, and the
         # types of things outside the published graph (disjointness, owl:Nothing).
         if p in self.transitive or (p == _TYPE and not _noise_type(o)):
-            self.hidden.write(line)
+            self.hidden.write(f"{s} {p} {o}{self.hidden_tail}")
+            self.hidden_written += 1
 
     def finish(self) -> None:
-        for line in sorted(set(self.deferred)):
-            s, p, o = split_nt(line)
+        for s, p, o in sorted(set(self.deferred)):
             if s in self.data_subjects:
-                self.out.write(line)
+                self.out.write(f"{s} {p} {o}{self.out_tail}")
                 self.written += 1
             else:
-                self._drop(p, o, line)
+                self._drop(s, p, o)
         self.deferred.clear()
+
+
+class StreamReasoner:
+    """The streaming engine's steps, for callers that hold the graphs as files
+    (:func:`stream_materialise` for a store; the pipeline's store build)."""
+
+    def __init__(self, ax: Schema, target: ox.NamedNode,
+                 progress: Callable[[str], None] | None = None) -> None:
+        self.ax, self.target = ax, target
+        self.say = progress or (lambda _m: None)
+        self.local = LocalRules.from_schema(ax)
+        self.transitive = {_nt(p) for p in ax.transitive}
+        self.asserted: set[str] = set()
+        self.data_subjects: set[str] = set()
+        self.schema_graphs: set[str] = set()  # data graphs that state schema (see read)
+        self.passes = 0
+
+    def read(self, sources: Sequence[Source]) -> None:
+        """First pass: the asserted triples a rule could derive again, the subjects of the
+        data outside ``BASE`` (what :func:`scgraph.reason.keep` keeps), and the data graphs
+        that state schema or equality (``schema_graphs``: a caller that read the axioms
+        elsewhere must then reason the general way)."""
+        heads = self.local.head_predicates()
+        owl = f"<{OWL}"
+        for src in sources:
+            states_schema = False
+            for s, p, o in src.triples():
+                if p in heads:
+                    self.asserted.add(f"{s} {p} {o} .\n")
+                if src.data and not s.startswith(_BASE_SUBJECT):
+                    self.data_subjects.add(s)
+                if p in _SCHEMA_PREDICATES or (p == _TYPE and o.startswith(owl)):
+                    states_schema = True
+            if states_schema and src.data:
+                self.schema_graphs.add(src.graph)
+
+    def derive(self, triples: Iterable[tuple[str, str, str]], out: Path, hidden: Path, *,
+               derived: bool = False) -> tuple[int, int]:
+        """Write what the local rules entail from ``triples`` (and, if ``derived``, those
+        triples themselves) to ``out`` and ``hidden`` as N-Quads; return how many triples were
+        read and how many written to ``out``."""
+        self.passes += 1
+        with out.open("w", encoding="utf-8") as o_f, hidden.open("w", encoding="utf-8") as h_f:
+            writer = _Writer(o_f, h_f, self.asserted, self.data_subjects, self.transitive,
+                             self.target.value)
+            add = writer.add
+            seen = list(triples) if derived else None
+            if seen is not None:
+                for t in seen:
+                    add(*t)
+            counter = _Count(seen if seen is not None else triples)
+            for t in self.local.expand_all(counter):
+                add(*t)
+            writer.finish()
+        self.say(f"Reasoning: pass {self.passes}, {writer.written:,} inferred triples "
+                 f"({writer.hidden_written:,} kept aside for transitivity and consistency)")
+        return counter.n, writer.written
+
+    def close(self, store: ox.Store, graphs: Sequence[ox.NamedNode], tmp: Path,
+              max_passes: int = 50) -> bool:
+        """With the first pass loaded in ``store`` (``target`` and the scratch graph): run
+        transitivity to a fixpoint, then check equality and consistency; the scratch graph is
+        removed. False when the data needs the equality rules (nothing checked then)."""
+        union = [*graphs, self.target, _HIDDEN]
+        trp = [(name, head, body) for name, head, body in rules(self.ax, False)
+               if name.startswith("prp-trp ")]
+        try:
+            while trp:
+                if self.passes >= max_passes:
+                    raise InconsistencyError(f"reasoning did not reach a fixpoint in {max_passes} passes")
+                n = self.passes + 1
+
+                def found(n: int = n) -> Iterator[tuple[str, str, str]]:
+                    for name, head, body in trp:
+                        self.say(f"Reasoning: pass {n}, rule {name}")
+                        query = f"CONSTRUCT {{ {head} }} WHERE {{ {body} FILTER NOT EXISTS {{ {head} }} }}"
+                        for t in store.query(query, default_graph=union):
+                            yield str(t.subject), str(t.predicate), str(t.object)
+
+                out, hidden = tmp / f"pass-{n}.nq", tmp / f"hidden-{n}.nq"
+                read, _written = self.derive(found(), out, hidden, derived=True)
+                if read == 0:
+                    break
+                bulk_load_lines(store, _lines(out, hidden), lenient=True)
+            self.say("Reasoning: checking equality and consistency")
+            if _needs_equality(store, self.ax, union):
+                return False
+            _consistency(store, self.ax, union)
+            return True
+        finally:
+            if _HIDDEN in store.named_graphs():
+                store.remove_graph(_HIDDEN)
+
+
+class _Count:
+    """Counts what passes through an iterable."""
+
+    def __init__(self, items: Iterable[tuple[str, str, str]]) -> None:
+        self.items, self.n = items, 0
+
+    def __iter__(self) -> Iterator[tuple[str, str, str]]:
+        for t in self.items:
+            self.n += 1
+            yield t
+
+
+def _lines(*paths: Path) -> Iterator[bytes]:
+    for path in paths:
+        with path.open("rb") as f:
+            yield from f
 
 
 def stream_materialise(store: ox.Store, *, schema: Sequence[ox.NamedNode],
@@ -239,88 +440,29 @@ def stream_materialise(store: ox.Store, *, schema: Sequence[ox.NamedNode],
         if g in store.named_graphs():  # removing a graph that is not there still costs a scan
             store.remove_graph(g)
     graphs = list(dict.fromkeys([*schema, *data]))
-    ax = read_schema(store, graphs)
-    local = LocalRules.from_schema(ax)
-    heads = local.head_predicates()
-    transitive = {_nt(p) for p in ax.transitive}
+    reasoner = StreamReasoner(read_schema(store, graphs), target, progress)
     data_names = {g.value for g in data}
-    union = [*graphs, target, _HIDDEN]
-    passes = 1
-    try:
-        with tempfile.TemporaryDirectory(prefix="scgraph-reason-") as tmp:
-            given = dict(dumps or {})
-            files: list[tuple[bool, Path]] = []
-            for i, g in enumerate(graphs):
-                if g.value in given:
-                    files.append((g.value in data_names, Path(given[g.value])))
-                    continue
+    given = dict(dumps or {})
+    with tempfile.TemporaryDirectory(prefix="scgraph-reason-") as tmp:
+        sources = []
+        for i, g in enumerate(graphs):
+            path = Path(given.get(g.value) or Path(tmp) / f"graph-{i}.nt")
+            if g.value not in given:
                 say(f"Reasoning: reading {g.value}")
-                path = Path(tmp) / f"graph-{i}.nt"
                 store.dump(str(path), format=ox.RdfFormat.N_TRIPLES, from_graph=g)
-                files.append((g.value in data_names, path))
-            asserted: set[str] = set()
-            data_subjects: set[str] = set()
-            for is_data, path in files:
-                for s, p, o in _read(path):
-                    if p in heads:
-                        asserted.add(f"{s} {p} {o} .\n")
-                    if is_data and not s.startswith(_BASE_SUBJECT):
-                        data_subjects.add(s)
-
-            def run_pass(n: int, triples: Iterable[tuple[str, str, str]], *, derived: bool) -> int:
-                out_path, hidden_path = Path(tmp) / f"pass-{n}.nt", Path(tmp) / f"hidden-{n}.nt"
-                with out_path.open("w", encoding="utf-8") as out, \
-                        hidden_path.open("w", encoding="utf-8") as hidden:
-                    writer = _Writer(out, hidden, asserted, data_subjects, transitive)
-                    seen = list(triples) if derived else None
-                    add = writer.add
-                    if seen is not None:
-                        for t in seen:
-                            add(*t)
-                    for t in local.expand_all(seen if seen is not None else triples):
-                        add(*t)
-                    writer.finish()
-                say(f"Reasoning: pass {n}, loading {writer.written:,} inferred triples")
-                store.bulk_load(path=str(out_path), format=ox.RdfFormat.N_TRIPLES, to_graph=target)
-                store.bulk_load(path=str(hidden_path), format=ox.RdfFormat.N_TRIPLES, to_graph=_HIDDEN)
-                return len(seen) if seen is not None else writer.written
-
-            def asserted_triples() -> Iterator[tuple[str, str, str]]:
-                for _is_data, path in files:
-                    yield from _read(path)
-                    if path.parent == Path(tmp):
-                        os.unlink(path)
-
-            say("Reasoning: local rules")
-            run_pass(1, asserted_triples(), derived=False)
-            # Transitivity: SPARQL over the triples of each transitive property, its answers
-            # expanded by the local rules, to a fixpoint.
-            trp = [(name, head, body) for name, head, body in rules(ax, False)
-                   if name.startswith("prp-trp ")]
-            while trp:
-                passes += 1
-                if passes > max_passes:
-                    raise InconsistencyError(f"reasoning did not reach a fixpoint in {max_passes} passes")
-
-                def found(n: int = passes) -> Iterator[tuple[str, str, str]]:
-                    for name, head, body in trp:
-                        say(f"Reasoning: pass {n}, rule {name}")
-                        query = f"CONSTRUCT {{ {head} }} WHERE {{ {body} FILTER NOT EXISTS {{ {head} }} }}"
-                        for t in store.query(query, default_graph=union):
-                            yield str(t.subject), str(t.predicate), str(t.object)
-
-                if run_pass(passes, found(), derived=True) == 0:
-                    break
-        say("Reasoning: checking equality and consistency")
-        if _needs_equality(store, ax, union):
-            say("Reasoning: equality in the data, using the 'sparql' engine")
-            store.remove_graph(_HIDDEN)
-            return materialise(store, schema=schema, data=data, target=target, progress=progress)
-        _consistency(store, ax, [*graphs, target, _HIDDEN])
-    finally:
-        store.remove_graph(_HIDDEN)
+            sources.append(Source(g.value, path, quads=False, data=g.value in data_names))
+        reasoner.read(sources)
+        say("Reasoning: local rules")
+        out, hidden = Path(tmp) / "pass-1.nq", Path(tmp) / "hidden-1.nq"
+        reasoner.derive((t for src in sources for t in src.triples()), out, hidden)
+        bulk_load_lines(store, _lines(out, hidden), lenient=True)
+        closed = reasoner.close(store, graphs, Path(tmp), max_passes)
+    if not closed:
+        say("Reasoning: equality in the data, using the 'sparql' engine")
+        return materialise(store, schema=schema, data=data, target=target, progress=progress)
     size = _count(store, target)
-    return MaterialiseResult(passes=passes, triples=size, seconds=time.perf_counter() - started)
+    return MaterialiseResult(passes=reasoner.passes, triples=size,
+                             seconds=time.perf_counter() - started)
 
 
 def _needs_equality(store: ox.Store, ax: Schema, graphs: Sequence[ox.NamedNode]) -> bool:

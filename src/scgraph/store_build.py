@@ -1,0 +1,162 @@
+"""Build the whole graph into a new on-disk Oxigraph store, from files, with one bulk load.
+
+Oxigraph's bulk loader is fast on one big input and much slower on several loads into the
+same store (each new load's files are merged with the earlier ones'). So the store build
+reasons first, from files, and loads once:
+
+1. the curated graphs (an rdflib Dataset, small) are written out by an in-memory Oxigraph
+   store, one N-Triples file per graph, as Oxigraph serialises them;
+2. the registry graphs come as files too: the N-Quads an import wrote (one graph per file,
+   read line by line: the CORDIS importer writes exactly what Oxigraph writes, which
+   ``tests/test_store_build.py`` checks), other RDF files through a scratch in-memory store,
+   and the registry graphs of the previous store (those no file replaces) dumped from it;
+3. the streaming reasoner (:class:`scgraph.reason_stream.StreamReasoner`) reads them and writes
+   the local rules' consequences to an N-Quads file;
+4. one bulk load puts everything (curated, registry, inferred) into the new store; then
+   transitivity, equality and consistency run in the store
+   (:meth:`~scgraph.reason_stream.StreamReasoner.close`).
+
+The result is the store :func:`scgraph.reason.infer_store` would make from the same graphs.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Dataset
+
+from .errors import StoreError
+from .namespaces import GRAPH, INFERRED_GRAPH, METADATA_GRAPH, ONTOLOGY_GRAPH
+from .reason import materialise, read_schema
+from .reason_stream import NotOneGraph, Source, StreamReasoner, bulk_load_lines, single_graph
+from .store import OxigraphStore
+
+REGISTRY_PREFIX = str(GRAPH["registry/"])
+Progress = Callable[[str], None]
+
+@dataclass
+class StoreBuild:
+    """What :func:`build_store` did."""
+
+    passes: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+    general: bool = False  # True when it fell back to loading first and reasoning in the store
+
+
+def registry_sources(files: Sequence[Path], old: OxigraphStore | None, tmp: Path,
+                     say: Progress) -> list[Source]:
+    """The registry graphs as :class:`Source` files: ``files`` (N-Quads of one graph read as
+    they are; any other RDF through a scratch store) and the registry graphs of ``old`` that
+    no file provides."""
+    sources: list[Source] = []
+    scratch: OxigraphStore | None = None
+    for path in files:
+        path = Path(path)
+        if not path.is_file():
+            raise StoreError("no such file", path=path)
+        graph = single_graph(path) if path.suffix == ".nq" else None
+        if graph is not None and _is_one_graph(path, graph):
+            sources.append(Source(graph, path, quads=True, data=True))
+            continue
+        say(f"Reading {path}")
+        scratch = scratch or OxigraphStore()
+        scratch.bulk_load(path)  # reports a bad file as a one-line StoreError
+    if scratch is not None:
+        for i, g in enumerate(sorted(n.value for n in scratch.store.named_graphs()
+                                     if isinstance(n, ox.NamedNode))):
+            out = tmp / f"file-graph-{i}.nt"
+            scratch.store.dump(str(out), format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(g))
+            sources.append(Source(g, out, quads=False, data=True))
+    given = {s.graph for s in sources}
+    if old is not None:
+        for i, g in enumerate(sorted(str(n) for n in old.named_graphs()
+                                     if str(n).startswith(REGISTRY_PREFIX) and str(n) not in given)):
+            say(f"Copying {g} from the previous store")
+            out = tmp / f"previous-{i}.nt"
+            old.store.dump(str(out), format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(g))
+            sources.append(Source(g, out, quads=False, data=True))
+    return sources
+
+
+def _is_one_graph(path: Path, graph: str) -> bool:
+    suffix = f" <{graph}> .\n"
+    with path.open(encoding="utf-8") as f:
+        return all(line.endswith(suffix) or not line.strip() for line in f)
+
+
+def build_store(new: OxigraphStore, ds: Dataset, registry: Sequence[Source], tmp: Path,
+                say: Progress) -> StoreBuild:
+    """Put ``ds`` (the curated graphs), the ``registry`` graphs and the inferred graph into the
+    empty store ``new``."""
+    result = StoreBuild()
+    t = time.perf_counter()
+    say("Writing the curated graphs out")
+    mem = OxigraphStore()
+    mem.load_dataset(ds)
+    curated_nq = tmp / "curated.nq"
+    mem.store.dump(str(curated_nq), format=ox.RdfFormat.N_QUADS)
+    fixed = {str(ONTOLOGY_GRAPH), str(INFERRED_GRAPH), str(METADATA_GRAPH)}
+    curated: list[Source] = []
+    for i, g in enumerate(sorted(n.value for n in mem.store.named_graphs()
+                                 if isinstance(n, ox.NamedNode))):
+        if g in (str(INFERRED_GRAPH), str(METADATA_GRAPH)):
+            continue
+        out = tmp / f"curated-{i}.nt"
+        mem.store.dump(str(out), format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(g))
+        curated.append(Source(g, out, quads=False, data=g not in fixed))
+    schema_graph = ox.NamedNode(str(ONTOLOGY_GRAPH))
+    graphs = [schema_graph, *(ox.NamedNode(s.graph) for s in [*curated, *registry]
+                              if s.graph != str(ONTOLOGY_GRAPH))]
+    graphs = list(dict.fromkeys(graphs))
+    ax = read_schema(mem.store, [ox.NamedNode(s.graph) for s in curated])
+    result.timings["store-prepare"] = time.perf_counter() - t
+
+    target = ox.NamedNode(str(INFERRED_GRAPH))
+    reasoner = StreamReasoner(ax, target, say)
+    t = time.perf_counter()
+    reasoner.read([*curated, *registry])
+    general = bool(reasoner.schema_graphs & {s.graph for s in registry})
+    inferred, hidden = tmp / "inferred-1.nq", tmp / "hidden-1.nq"
+    if not general:
+        say("Reasoning: local rules")
+        reasoner.derive(_all_triples([*curated, *registry]), inferred, hidden)
+    result.timings["store-infer"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    say("Loading everything into the store")
+    parts: list[Iterator[bytes]] = [_file_lines(curated_nq), *(s.quad_lines() for s in registry)]
+    if not general:
+        parts += [_file_lines(inferred), _file_lines(hidden)]
+    try:
+        bulk_load_lines(new.store, (line for part in parts for line in part))
+    except SyntaxError as e:
+        raise StoreError(f"cannot load the registry files: {e}") from None
+    result.timings["store-load"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    closed = not general and reasoner.close(new.store, graphs, tmp)
+    if not closed:
+        say("Reasoning in the store (the registry states schema or equality)")
+        result.general = True
+        materialise(new.store, schema=[schema_graph], data=graphs[1:], target=target, progress=say)
+    result.passes = reasoner.passes
+    result.timings["store-infer"] += time.perf_counter() - t
+    return result
+
+
+def _all_triples(sources: Sequence[Source]) -> Iterator[tuple[str, str, str]]:
+    for src in sources:
+        yield from src.triples()
+
+
+def _file_lines(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as f:
+        yield from f
+
+
+__all__ = ["NotOneGraph", "StoreBuild", "build_store", "registry_sources"]

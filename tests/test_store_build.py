@@ -1,0 +1,129 @@
+"""The store build (:mod:`scgraph.store_build`): files reasoned over, then one bulk load.
+
+It must make the store that loading everything and reasoning in the store makes
+(:func:`scgraph.reason.infer_store`, engine ``sparql``, itself proven equal to owlrl), on
+every path: registry N-Quads read as they are, other RDF files through a scratch store,
+registry graphs kept from the previous store, and registry data that states schema.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from scgraph.build import assemble
+from scgraph.importers.cordis import REGISTRY_GRAPH, load_curated, write_cordis_nquads
+from scgraph.namespaces import INFERRED_GRAPH
+from scgraph.pipeline import build
+from scgraph.reason import infer_store
+from scgraph.store import OxigraphStore
+
+DATA = Path(__file__).parent / "data"
+pytestmark = pytest.mark.repo_data
+
+
+@pytest.fixture(scope="module")
+def registry_nq(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("registry") / "cordis.nq"
+    write_cordis_nquads(DATA / "cordis" / "official", path, curated=load_curated())
+    return path
+
+
+def _quads(store: ox.Store) -> set[ox.Quad]:
+    return set(store)
+
+
+def _reference(*files: Path) -> set[ox.Quad]:
+    """Everything loaded first, then the ``sparql`` engine in the store."""
+    store = OxigraphStore()
+    store.load_dataset(assemble())
+    for f in files:
+        store.bulk_load(f)
+    infer_store(store, engine="sparql")
+    return _quads(store.store)
+
+
+def _built(out: Path, *files: Path) -> set[ox.Quad]:
+    build(out, registry=list(files), store=f"oxigraph:{out / 'store'}")
+    store = OxigraphStore(out / "store", read_only=True)
+    try:
+        return _quads(store.store)
+    finally:
+        store.close()
+
+
+def _diff(a: set, b: set) -> str:
+    return (f"{len(a - b)} only built, {len(b - a)} only reference: "
+            f"{sorted(map(str, a - b))[:3]} {sorted(map(str, b - a))[:3]}")
+
+
+@pytest.mark.parametrize("sample", ["official", "sample"])
+def test_importer_writes_what_oxigraph_writes(tmp_path, sample):
+    """The fast path reads the importer's N-Quads as text and compares it with Oxigraph's
+    own serialisation of the curated graphs: the two must agree line for line."""
+    path = tmp_path / "cordis.nq"
+    write_cordis_nquads(DATA / "cordis" / sample, path, curated=load_curated())
+    store = ox.Store()
+    store.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
+    store.dump(str(tmp_path / "again.nq"), format=ox.RdfFormat.N_QUADS)
+    ours = path.read_text(encoding="utf-8").splitlines()
+    theirs = (tmp_path / "again.nq").read_text(encoding="utf-8").splitlines()
+    assert len(ours) > 100
+    assert sorted(ours) == sorted(theirs)
+
+
+def test_store_build_from_nquads_is_the_reference(tmp_path, registry_nq):
+    built = _built(tmp_path / "b", registry_nq)
+    reference = _reference(registry_nq)
+    assert built == reference, _diff(built, reference)
+    inferred = {q for q in built if q.graph_name == ox.NamedNode(str(INFERRED_GRAPH))}
+    registry = {q.subject for q in built if q.graph_name == ox.NamedNode(str(REGISTRY_GRAPH))}
+    assert any(q.subject in registry for q in inferred)
+
+
+def test_store_build_from_trig_and_from_the_previous_store(tmp_path, registry_nq):
+    ds = ox.Store()
+    ds.bulk_load(path=str(registry_nq), format=ox.RdfFormat.N_QUADS)
+    trig = tmp_path / "cordis.trig"
+    ds.dump(str(trig), format=ox.RdfFormat.TRIG)
+    reference = _reference(registry_nq)
+    built = _built(tmp_path / "b", trig)
+    assert built == reference, _diff(built, reference)
+    # a second build with no file keeps the registry graph of the previous store
+    again = _built(tmp_path / "b")
+    assert again == reference, _diff(again, reference)
+
+
+def test_registry_stating_schema_is_reasoned_the_general_way(tmp_path, registry_nq):
+    extra = tmp_path / "extra.nq"
+    g = "https://w3id.org/scgraph/graph/registry/extra"
+    extra.write_text(
+        f"<https://w3id.org/scgraph/id/org/cordis-999981634> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://example.org/vocab#Lab> <{g}> .\n"
+        f"<https://example.org/vocab#Lab> <http://www.w3.org/2000/01/rdf-schema#subClassOf> "
+        f"<https://example.org/vocab#Place> <{g}> .\n", encoding="utf-8")
+    built = _built(tmp_path / "b", registry_nq, extra)
+    reference = _reference(registry_nq, extra)
+    assert built == reference, _diff(built, reference)
+    lab = ox.Quad(ox.NamedNode("https://w3id.org/scgraph/id/org/cordis-999981634"),
+                  ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+                  ox.NamedNode("https://example.org/vocab#Place"), ox.NamedNode(str(INFERRED_GRAPH)))
+    assert lab in built
+
+
+def test_which_path_each_registry_takes(tmp_path, registry_nq):
+    from scgraph.store_build import build_store, registry_sources
+
+    def run(name: str, *files: Path) -> bool:
+        (tmp_path / name).mkdir()
+        sources = registry_sources(list(files), None, tmp_path / name, lambda _m: None)
+        store = OxigraphStore()
+        return build_store(store, assemble(), sources, tmp_path / name, lambda _m: None).general
+
+    assert run("fast", registry_nq) is False
+    schema = tmp_path / "schema.nq"
+    schema.write_text("<https://example.org/vocab#Lab> <http://www.w3.org/2000/01/rdf-schema#subClassOf> "
+                      "<https://example.org/vocab#Place> <https://w3id.org/scgraph/graph/registry/x> .\n",
+                      encoding="utf-8")
+    assert run("general", registry_nq, schema) is True
