@@ -394,7 +394,7 @@ class StreamReasoner:
                 read, _written = self.derive(found(), out, hidden, derived=True)
                 if read == 0:
                     break
-                bulk_load_lines(store, _lines(out, hidden), lenient=True)
+                bulk_load_lines(store, file_lines(out, hidden), lenient=True)
             self.say("Reasoning: checking equality and consistency")
             if _needs_equality(store, self.ax, union):
                 return False
@@ -417,7 +417,8 @@ class _Count:
             yield t
 
 
-def _lines(*paths: Path) -> Iterator[bytes]:
+def file_lines(*paths: Path) -> Iterator[bytes]:
+    """The lines of the files, one after the other, as bytes."""
     for path in paths:
         with path.open("rb") as f:
             yield from f
@@ -455,7 +456,7 @@ def stream_materialise(store: ox.Store, *, schema: Sequence[ox.NamedNode],
         say("Reasoning: local rules")
         out, hidden = Path(tmp) / "pass-1.nq", Path(tmp) / "hidden-1.nq"
         reasoner.derive((t for src in sources for t in src.triples()), out, hidden)
-        bulk_load_lines(store, _lines(out, hidden), lenient=True)
+        bulk_load_lines(store, file_lines(out, hidden), lenient=True)
         closed = reasoner.close(store, graphs, Path(tmp), max_passes)
     if not closed:
         say("Reasoning: equality in the data, using the 'sparql' engine")

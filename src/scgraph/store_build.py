@@ -33,7 +33,7 @@ from rdflib import Dataset
 from .errors import StoreError
 from .namespaces import GRAPH, INFERRED_GRAPH, METADATA_GRAPH, ONTOLOGY_GRAPH
 from .reason import materialise, read_schema
-from .reason_stream import NotOneGraph, Source, StreamReasoner, bulk_load_lines, single_graph
+from .reason_stream import NotOneGraph, Source, StreamReasoner, bulk_load_lines, file_lines, single_graph
 from .store import OxigraphStore
 
 REGISTRY_PREFIX = str(GRAPH["registry/"])
@@ -129,9 +129,9 @@ def build_store(new: OxigraphStore, ds: Dataset, registry: Sequence[Source], tmp
 
     t = time.perf_counter()
     say("Loading everything into the store")
-    parts: list[Iterator[bytes]] = [_file_lines(curated_nq), *(s.quad_lines() for s in registry)]
+    parts: list[Iterator[bytes]] = [file_lines(curated_nq), *(s.quad_lines() for s in registry)]
     if not general:
-        parts += [_file_lines(inferred), _file_lines(hidden)]
+        parts += [file_lines(inferred), file_lines(hidden)]
     try:
         bulk_load_lines(new.store, (line for part in parts for line in part))
     except SyntaxError as e:
@@ -152,11 +152,6 @@ def build_store(new: OxigraphStore, ds: Dataset, registry: Sequence[Source], tmp
 def _all_triples(sources: Sequence[Source]) -> Iterator[tuple[str, str, str]]:
     for src in sources:
         yield from src.triples()
-
-
-def _file_lines(path: Path) -> Iterator[bytes]:
-    with path.open("rb") as f:
-        yield from f
 
 
 __all__ = ["NotOneGraph", "StoreBuild", "build_store", "registry_sources"]
