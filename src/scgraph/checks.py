@@ -5,13 +5,24 @@ take hours over millions of registry triples. The registry part is checked inste
 queries of ``queries/checks/*.rq``: each states, as a SELECT, the same rules as a shape of
 ``ontology/shapes.ttl`` (its header names the shape) and returns one row per violation with
 ``?focus ?path ?component ?value``, exactly what pySHACL would report for that shape
-(``tests/test_checks.py`` compares the two on a broken registry fixture). They run in the store,
-over the union of the asserted graphs (as pySHACL sees the data: no graph:inferred, classes
-followed up rdfs:subClassOf), on the things of the registry graphs.
+(``tests/test_checks.py`` compares the two on a broken registry fixture). They run in the store
+over the union of the asserted graphs, as pySHACL sees the data: no graph:inferred, classes
+followed up rdfs:subClassOf.
+
+Speed: a check reads each predicate it needs in one scan and joins by hashing, never with a
+lookup per focus node. Oxigraph evaluates a triple pattern, a property path or FILTER (NOT)
+EXISTS next to bound variables once per solution, one RocksDB seek per graph of the default
+graph each time: checks written that way took 154 s for 10^4 projects, these take under 2 s
+(``bench/checks.py``). sh:minCount/sh:maxCount: one GROUP BY over the rows of the class and
+of the paths; sh:class: MINUS of the instances; value rules: a filtered scan.
+Sub-selects keep Oxigraph from turning these joins into per-solution loops, and the few
+violators are then tested for the target class one by one. :func:`run_checks` keeps the
+violations about things of the registry graphs, again testing only the violators.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +31,8 @@ from rdflib.namespace import RDF, SH
 
 from . import io
 from .catalogue import parse_query
-from .namespaces import INFERRED_GRAPH, PREFIXES, bind_prefixes
+from .errors import QueryError
+from .namespaces import GRAPH, INFERRED_GRAPH, PREFIXES, bind_prefixes
 from .store import Store
 from .validate import ValidationReport, ValidationResult
 
@@ -46,22 +58,59 @@ def _iri(text: str) -> URIRef:
     return URIRef(text.strip().strip("<>"))
 
 
+#: The named graphs whose things the checks report on (pySHACL validates the others).
+REGISTRY_PREFIX = str(GRAPH["registry/"])
+
+_SELECT = re.compile(r"^SELECT\s+\?focus\s+\?path\s+\?component\s+\?value\s+WHERE\s*\{",
+                     re.IGNORECASE | re.MULTILINE)
+
+
 def load_checks(directory: Path | str | None = None) -> list[Check]:
-    """The checks of ``directory`` (default ``queries/checks``), by name."""
+    """The checks of ``directory`` (default ``queries/checks``), by name.
+
+    Each must be a query ``SELECT ?focus ?path ?component ?value WHERE {`` (at the start of a
+    line) naming its shape in a ``# shape:`` header line; anything else raises QueryError.
+    """
     directory = Path(directory) if directory is not None else checks_dir()
     out = []
     for p in sorted(directory.glob("*.rq")):
         q = parse_query(io.decode_utf8(io.read_bytes(p), p), p.stem, p)
-        out.append(Check(p.stem, q.title, _iri(q.header.get("shape", "")), q.sparql))
+        if not q.header.get("shape", "").strip():
+            raise QueryError("a check names the shape it mirrors in a '# shape:' header line", path=p)
+        if _SELECT.search(q.sparql) is None:
+            raise QueryError("a check is a query 'SELECT ?focus ?path ?component ?value WHERE {' "
+                             "at the start of a line", path=p)
+        out.append(Check(p.stem, q.title, _iri(q.header["shape"]), q.sparql))
     return out
 
 
+def registry_query(check: Check) -> str:
+    """The query of ``check`` with its results kept to things described in the registry graphs.
+
+    The check becomes a sub-select grouped by all four variables (as DISTINCT would), because a
+    filter above a GROUP BY is applied to the groups: the registry test then runs once per
+    violation. Above a DISTINCT, Oxigraph would push it down to every focus node.
+    """
+    start = _SELECT.search(check.sparql)
+    if start is None:
+        raise QueryError(f"check {check.name!r} is not a query 'SELECT ?focus ?path ?component ?value WHERE {{'")
+    prologue, body = check.sparql[:start.start()], check.sparql[start.start():]
+    return (f"{prologue}SELECT ?focus ?path ?component ?value WHERE {{\n"
+            f"  {{\n{body.rstrip()}\n  GROUP BY ?focus ?path ?component ?value\n  }}\n"
+            f"  FILTER EXISTS {{ GRAPH ?registryGraph {{ ?focus ?registryP ?registryO }}\n"
+            f"    FILTER (STRSTARTS(STR(?registryGraph), \"{REGISTRY_PREFIX}\")) }}\n}}\n")
+
+
 def run_checks(store: Store, checks: list[Check] | None = None) -> list[ValidationResult]:
-    """Every violation the checks find in ``store``, sorted as pySHACL results are."""
-    asserted = [g for g in store.named_graphs() if g != INFERRED_GRAPH]
+    """Every violation the checks find about things of the registry graphs of ``store``,
+    sorted as pySHACL results are."""
+    named = store.named_graphs()
+    if not any(str(g).startswith(REGISTRY_PREFIX) for g in named):
+        return []
+    asserted = [g for g in named if g != INFERRED_GRAPH]
     results = set()
     for check in checks if checks is not None else load_checks():
-        res = store.query(check.sparql, graphs=asserted)  # type: ignore[call-arg]
+        res = store.query(registry_query(check), graphs=asserted)  # type: ignore[call-arg]
         for row in res.rows:
             values = dict(zip(res.vars, row))
             results.add(ValidationResult(
