@@ -3,11 +3,15 @@ in a subprocess, and a fingerprint of everything a run could change."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,14 +75,47 @@ def fingerprint(project: Project) -> dict[str, str]:
     """SHA-256 of every visible file of the build folder, plus the store's quads and target."""
     out: dict[str, str] = {}
     build = project.build
-    if build.is_dir():
-        for p in sorted(build.rglob("*")):
-            rel = p.relative_to(build)
-            if any(part.startswith(".") for part in rel.parts) or rel.parts[0] == "store":
-                continue  # hidden: store generations, leftover temporary files
-            if p.is_file():
-                out[str(rel)] = hashlib.sha256(p.read_bytes()).hexdigest()
+    for folder, dirs, files in os.walk(build, followlinks=True):  # release/ is a link
+        rel = Path(folder).relative_to(build)
+        dirs[:] = [d for d in dirs if not d.startswith(".") and (rel.parts or d != "store")]
+        for name in files:  # hidden: generations, leftover temporary files
+            p = Path(folder) / name
+            if not name.startswith(".") and p.is_file():
+                out[str(rel / name)] = hashlib.sha256(p.read_bytes()).hexdigest()
     if project.store.exists():
         out["store -> "] = os.readlink(project.store) if project.store.is_symlink() else "folder"
         out["store quads"] = hashlib.sha256("\n".join(store_quads(project.store)).encode()).hexdigest()
     return out
+
+
+OXIGRAPH = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or shutil.which("oxigraph")
+
+
+@contextlib.contextmanager
+def oxigraph_server(location: Path) -> Iterator[str]:
+    """Oxigraph's own SPARQL server (the ``oxigraph`` wheel) on a free port of 127.0.0.1, with
+    an on-disk store at ``location``; yields its base URL."""
+    assert OXIGRAPH is not None
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([OXIGRAPH, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError("the oxigraph server did not start") from None
+                time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

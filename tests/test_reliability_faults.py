@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -131,12 +132,20 @@ def _stable(fp: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in fp.items() if k != "store -> "}  # the generation's name has a time
 
 
+def _files(fp: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in fp.items() if not k.startswith("store ")}
+
+
 def _assert_old_or_new(fp: dict[str, str], old: dict[str, str], new: dict[str, str]) -> None:
-    """Every output whole: each file (and the store as a whole) is exactly its old or new self."""
+    """The files of the build folder are all old or all new, and so is the store (a store and
+    the files are switched one after the other: each of the two is whole)."""
     fp = _stable(fp)
-    assert set(fp) == set(old)
-    for key, digest in fp.items():
-        assert digest in (old[key], new[key]), f"{key} is neither the old nor the new one"
+    files = _files(fp)
+    assert files in (_files(old), _files(new)), (
+        f"a mix: new {sorted(k for k in files if files[k] == new.get(k) != old.get(k))}, "
+        f"old {sorted(k for k in files if files[k] == old.get(k) != new.get(k))}")
+    if "store quads" in old:
+        assert fp["store quads"] in (old["store quads"], new["store quads"])
 
 
 def _kill_after(project: Project, args: list[str], delay: float, **env: str) -> int:
@@ -150,9 +159,29 @@ def _kill_after(project: Project, args: list[str], delay: float, **env: str) -> 
     return proc.returncode
 
 
+def _old_layout(project: Project) -> None:
+    """Turn the build folder into the layout of scgraph before generations: real files."""
+    for p in project.build.iterdir():
+        if p.is_symlink() and p.name != "store":
+            data = p.read_bytes()
+            p.unlink()
+            p.write_bytes(data)
+    shutil.rmtree(project.build / ".outputs")
+
+
+def _hidden_leftovers(project: Project) -> list[str]:
+    """Generations and temporary files in the build folder other than the current ones."""
+    outputs = project.build / ".outputs"
+    current = os.readlink(outputs / "current") if outputs.exists() else None
+    return sorted(p.name for p in outputs.iterdir() if p.name not in ("current", current)) + sorted(
+        p.name for p in project.build.iterdir() if p.name.startswith(".") and p.name != ".outputs"
+        and not p.name.startswith(".store.gen-"))
+
+
 # the stages, in the order a build reaches them: the new store is whole but not switched in
-# (store.replace_store), then the renames of io.atomic_path (validation report, then dumps)
-KILL_POINTS = ["store-switch", "rename:1", "rename:2", "rename:4", "rename:6"]
+# (store.replace_store), the renames of io.atomic_path into the new generation of the files
+# (validation report, then the four dumps), then the switch of that generation (io.replace_files)
+KILL_POINTS = ["store-switch", "rename:1", "rename:4", "rename:6", "outputs-switch"]
 
 
 @pytest.mark.parametrize("point", KILL_POINTS)
@@ -162,11 +191,14 @@ def test_a_build_killed_at_a_stage_loses_nothing(versions, tmp_path: Path, point
     _change(project)
     code = _kill_after(project, ["build", "-q", "--out", "build"], 120, SCGRAPH_TEST_KILL_AT=point)
     assert code == -signal.SIGKILL
-    _assert_old_or_new(fingerprint(project), old, new)
+    fp = fingerprint(project)
+    _assert_old_or_new(fp, old, new)
+    assert _files(fp) == _files(old)  # every kill point is before the switch of the files
     assert store_quads(project.store)  # readable
     r = project.run("build", "-q", "--out", "build")
     assert (r.returncode, r.stderr) == (0, "")
     assert _stable(fingerprint(project)) == new
+    assert _hidden_leftovers(project) == []  # the killed run's generation is cleaned up
 
 
 @pytest.mark.parametrize("delay", [0.4, 0.9, 1.3, 1.7, 2.2])
@@ -179,6 +211,171 @@ def test_a_build_killed_at_any_moment_loses_nothing(versions, tmp_path: Path, de
     r = project.run("build", "-q", "--out", "build")
     assert (r.returncode, r.stderr) == (0, "")
     assert _stable(fingerprint(project)) == new
+
+
+# the first build after an upgrade finds real files: they are taken into a generation (adopt),
+# each replaced by its link, then the new generation is switched in
+MIGRATION_POINTS = ["outputs-adopt", "outputs-link:4", "outputs-switch"]
+
+
+@pytest.mark.parametrize("point", MIGRATION_POINTS)
+def test_a_build_over_real_files_killed_at_a_stage_loses_nothing(versions, tmp_path: Path, point: str) -> None:
+    v1, old, new = versions
+    project = copy_project(v1, tmp_path)
+    _old_layout(project)
+    assert _stable(fingerprint(project)) == old and (project.build / "graph.ttl").is_symlink() is False
+    _change(project)
+    code = _kill_after(project, ["build", "-q", "--out", "build"], 120, SCGRAPH_TEST_KILL_AT=point)
+    assert code == -signal.SIGKILL
+    fp = fingerprint(project)
+    _assert_old_or_new(fp, old, new)
+    assert _files(fp) == _files(old)
+    r = project.run("build", "-q", "--out", "build")
+    assert (r.returncode, r.stderr) == (0, "")
+    assert _stable(fingerprint(project)) == new
+    assert all(os.readlink(project.build / n) == f".outputs/current/{n}" for n in _files(new))
+    assert _hidden_leftovers(project) == []
+
+
+@pytest.mark.parametrize("point", ["outputs-link:1", "outputs-switch"])
+def test_a_first_build_killed_at_a_stage_leaves_no_files(versions, tmp_path: Path, point: str) -> None:
+    """Into a new folder: a kill leaves no output file at all (links to files of a generation
+    not yet switched in do not count: they read as no file)."""
+    _v1, _old, new = versions
+    project = copy_project(versions[0], tmp_path)
+    shutil.rmtree(project.build)
+    _change(project)
+    args = ["build", "-q", "--out", "build", "--store", "oxigraph:build/store"]
+    code = _kill_after(project, args, 120, SCGRAPH_TEST_KILL_AT=point)
+    assert code == -signal.SIGKILL
+    assert _files(fingerprint(project)) == {}
+    r = project.run(*args)
+    assert (r.returncode, r.stderr) == (0, "")
+    assert _stable(fingerprint(project)) == new
+
+
+@pytest.fixture(scope="module")
+def nonconformant(versions, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The fingerprint after a non-conformant build of v1 plus a nameless unit, run whole."""
+    project = copy_project(versions[0], tmp_path_factory.mktemp("nonconformant"))
+    _break(project)
+    r = project.run("build", "-q", "--out", "build")
+    assert r.returncode == 1 and r.stderr.startswith("Error: the data has 1 SHACL violation")
+    return _stable(fingerprint(project))
+
+
+def _break(project: Project) -> None:
+    shutil.copy(REPO / "tests" / "data" / "pipeline" / "sources" / "nameless_unit.ttl",
+                project.root / "data" / "sources")
+
+
+def test_a_non_conformant_build_switches_the_report_and_keeps_the_dumps(versions, nonconformant) -> None:
+    _v1, old, _new = versions
+    changed = {k for k in _files(old) if nonconformant[k] != old[k]}
+    assert changed == {"validation.ttl", "validation.txt"}
+    assert nonconformant["store quads"] == old["store quads"]
+
+
+@pytest.mark.parametrize("point", ["rename:2", "outputs-switch"])
+def test_a_non_conformant_build_killed_at_a_stage_loses_nothing(versions, nonconformant, tmp_path: Path,
+                                                                point: str) -> None:
+    v1, old, _new = versions
+    project = copy_project(v1, tmp_path)
+    _break(project)
+    code = _kill_after(project, ["build", "-q", "--out", "build"], 120, SCGRAPH_TEST_KILL_AT=point)
+    assert code == -signal.SIGKILL
+    _assert_old_or_new(fingerprint(project), old, nonconformant)
+    r = project.run("build", "-q", "--out", "build")
+    assert r.returncode == 1
+    assert _stable(fingerprint(project)) == nonconformant
+
+
+# --------------------------------------------------------------------------- killed publish
+
+
+PUBLISH = ["publish", "--build-dir", "build", "--date", "2026-02-01", "--version", "2.0.0"]
+
+
+@pytest.fixture(scope="module")
+def releases(versions, tmp_path_factory: pytest.TempPathFactory) -> tuple[Project, dict[str, str], dict[str, str]]:
+    """v1 with release 1.0.0, then v2 built: the fingerprints before and after publishing 2.0.0."""
+    project = copy_project(versions[0], tmp_path_factory.mktemp("released"))
+    r = project.run("publish", "--build-dir", "build", "--date", "2026-01-01", "--version", "1.0.0")
+    assert r.returncode == 0, r.stderr
+    _change(project)
+    assert project.run("build", "-q", "--out", "build").returncode == 0
+    whole = copy_project(project, tmp_path_factory.mktemp("published"))
+    assert whole.run(*PUBLISH).returncode == 0
+    old, new = _stable(fingerprint(project)), _stable(fingerprint(whole))
+    assert {k for k in new if new[k] != old.get(k)} >= {"release/dataset.nq", "release/CHANGELOG.md"}
+    return project, old, new
+
+
+@pytest.mark.parametrize("point", ["rename:1", "rename:12", "release-switch"])
+def test_a_publish_killed_at_a_stage_keeps_the_whole_old_release(releases, tmp_path: Path, point: str) -> None:
+    template, old, new = releases
+    project = copy_project(template, tmp_path)
+    code = _kill_after(project, PUBLISH, 120, SCGRAPH_TEST_KILL_AT=point)
+    assert code == -signal.SIGKILL
+    assert _stable(fingerprint(project)) == old
+    r = project.run(*PUBLISH)
+    assert (r.returncode, r.stderr) == (0, "")
+    assert _stable(fingerprint(project)) == new
+    assert [p.name for p in project.build.glob(".release.gen-*")] == [os.readlink(project.build / "release")]
+
+
+def test_a_publish_over_a_real_folder_keeps_it_until_the_switch(releases, tmp_path: Path) -> None:
+    """A release folder of the layout before generations is swapped for a link in one atomic
+    exchange (renameat2), so a kill just before it leaves the whole folder in place."""
+    template, old, new = releases
+    project = copy_project(template, tmp_path)
+    release = project.build / "release"
+    real = project.build / "real-release"
+    shutil.copytree(release, real)
+    release.unlink()
+    for p in project.build.glob(".release.gen-*"):
+        shutil.rmtree(p)
+    real.rename(release)
+    assert _stable(fingerprint(project)) == old
+    code = _kill_after(project, PUBLISH, 120, SCGRAPH_TEST_KILL_AT="release-switch")
+    assert code == -signal.SIGKILL
+    assert _stable(fingerprint(project)) == old and not release.is_symlink()
+    r = project.run(*PUBLISH)
+    assert (r.returncode, r.stderr) == (0, "")
+    assert _stable(fingerprint(project)) == new
+    assert "Compared with release 1.0.0 (2026-01-01)." in (release / "CHANGELOG.md").read_text("utf-8")
+    assert release.is_symlink() and [p.name for p in project.build.glob(".release.gen-*")] == [
+        os.readlink(release)]  # the real folder, then a generation, is removed after the switch
+
+
+def test_a_killed_swap_of_a_real_folder_is_repaired(tmp_path: Path) -> None:
+    """Where there is no renameat2, a folder is renamed aside before the link is made; a kill
+    between the two leaves no folder, and the next run puts the one aside back first."""
+    from scgraph.io import generations, recover_folder, replace_folder
+
+    path = tmp_path / "release"
+    aside = tmp_path / ".release.gen-old-x1"
+    aside.mkdir()
+    (aside / "dataset.nq").write_text("old\n", encoding="utf-8")
+    recover_folder(path)
+    assert path.is_symlink() and (path / "dataset.nq").read_text(encoding="utf-8") == "old\n"
+    with replace_folder(path, stage="test") as new:
+        assert (path / "dataset.nq").read_text(encoding="utf-8") == "old\n"
+        (new / "dataset.nq").write_text("new\n", encoding="utf-8")
+    assert (path / "dataset.nq").read_text(encoding="utf-8") == "new\n"
+    assert [p.name for p in generations(path)] == [os.readlink(path)]
+
+
+def test_a_publish_refuses_a_folder_with_other_files(versions, tmp_path: Path) -> None:
+    project = copy_project(versions[0], tmp_path)
+    (project.build / "release").mkdir()
+    (project.build / "release" / "notes.txt").write_text("mine\n", encoding="utf-8")
+    before = fingerprint(project)
+    r = project.run(*PUBLISH)
+    assert r.returncode == 1
+    assert r.stderr == ("Error: build/release: the folder holds files that are not part "
+                        "of a release (notes.txt); publish into an empty or new folder\n")
+    assert fingerprint(project) == before
 
 
 @pytest.fixture(scope="module")
@@ -204,19 +401,45 @@ def test_an_import_killed_at_any_moment_leaves_the_store_whole(versions, importe
     assert store_quads(project.store) == imported
 
 
-def test_an_import_to_a_file_killed_before_the_rename_keeps_the_old_file(versions, tmp_path: Path) -> None:
+def test_an_import_killed_before_the_store_switch_leaves_the_store_as_it_was(versions, imported,
+                                                                              tmp_path: Path) -> None:
+    project = copy_project(versions[0], tmp_path)
+    before = fingerprint(project)
+    args = ["import", "cordis", str(SAMPLE), "-q", "--store", "oxigraph:build/store"]
+    code = _kill_after(project, args, 120, SCGRAPH_TEST_KILL_AT="store-switch")
+    assert code == -signal.SIGKILL
+    assert fingerprint(project) == before
+    r = project.run(*args)
+    assert (r.returncode, r.stderr) == (0, "")
+    assert store_quads(project.store) == imported
+
+
+@pytest.fixture(scope="module")
+def imported_file(versions, tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """The N-Quads of a whole import of the CORDIS sample to a file."""
+    project = copy_project(versions[0], tmp_path_factory.mktemp("imported_file"))
+    r = project.run("import", "cordis", str(SAMPLE), "-q", "--output", "registry.nq")
+    assert (r.returncode, r.stderr) == (0, "")
+    return (project.root / "registry.nq").read_bytes()
+
+
+# the import writes a temporary file (renamed onto a second temporary file by the importer,
+# rename:1), which is renamed onto the output only when every row was good (rename:2)
+@pytest.mark.parametrize("point", ["rename:1", "rename:2"])
+def test_an_import_to_a_file_killed_before_the_rename_keeps_the_old_file(versions, imported_file, tmp_path: Path,
+                                                                         point: str) -> None:
     project = copy_project(versions[0], tmp_path)
     out = project.root / "registry.nq"
     out.write_text("# the previous file\n", encoding="utf-8")
     code = _kill_after(project, ["import", "cordis", str(SAMPLE), "-q", "--output", str(out)], 120,
-                       SCGRAPH_TEST_KILL_AT="rename")
+                       SCGRAPH_TEST_KILL_AT=point)
     assert code == -signal.SIGKILL
     assert out.read_text(encoding="utf-8") == "# the previous file\n"
-    leftovers = [p.name for p in out.parent.iterdir() if p.name.startswith(".registry.nq.")]
-    assert len(leftovers) == 1 and leftovers[0].endswith(".tmp")  # hidden, never the output
+    leftovers = [p.name for p in out.parent.iterdir() if "registry.nq." in p.name]
+    assert leftovers and all(n.startswith(".") and n.endswith(".tmp") for n in leftovers)  # hidden
     r = project.run("import", "cordis", str(SAMPLE), "-q", "--output", str(out))
     assert (r.returncode, r.stderr) == (0, "")
-    assert out.read_text(encoding="utf-8").count(" .\n") > 1000
+    assert out.read_bytes() == imported_file and imported_file.count(b" .\n") > 7000
 
 
 # --------------------------------------------------------------------------- remote endpoints

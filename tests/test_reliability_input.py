@@ -98,6 +98,16 @@ CASES = [
          "organisationID, name, role)"),
     Case("csv-missing-folder", "import", "no_such_folder",
          "{file}: no such folder (expected a folder of CORDIS CSV tables)"),
+    # bad rows: the import fails as a whole unless --skip-invalid (tests/test_reliability_import.py)
+    Case("csv-extra-fields", "import", "cordis_extra_fields",
+         "{file}/project.csv:2: expected 7 fields, found 8 (use --skip-invalid to import the valid rows)"),
+    Case("csv-broken-quoting", "import", "cordis_broken_quoting",
+         "{file}/project.csv:3: expected 7 fields, found 4 (use --skip-invalid to import the valid rows)"),
+    Case("csv-duplicate-ids", "import", "cordis_duplicate_ids",
+         "{file}/project.csv:3: duplicate project id 101000001 (use --skip-invalid to import the valid rows)"),
+    Case("csv-empty-rows", "import", "cordis_empty_rows",
+         "{file}/project.csv:3: empty row (and 1 more rejected row; use --skip-invalid to import the "
+         "valid rows)"),
 ]
 
 
@@ -203,10 +213,10 @@ def test_unreadable_file(project: Project) -> None:
     ("cordis_empty_rows", "  2 x project.csv: empty row (first at line 3)"),
 ])
 def test_bad_registry_rows_are_rejected_with_file_and_line(project: Project, fixture: str, rejected: str) -> None:
-    """Rows are data, not structure: each bad row is left out and reported with its line; the
-    good rows are imported (exit 0)."""
+    """With --skip-invalid each bad row is left out and reported with its line; the good rows
+    are imported (exit 0)."""
     out = project.root / "registry.nq"
-    r = project.run("import", "cordis", str(BAD / fixture), "--output", str(out))
+    r = project.run("import", "cordis", str(BAD / fixture), "--skip-invalid", "--output", str(out))
     assert (r.returncode, r.stderr) == (0, "")
     lines = r.stdout.splitlines()
     assert rejected in lines

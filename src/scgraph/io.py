@@ -7,16 +7,19 @@ failure or a kill at any moment leaves the previous file in place, never half a 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import logging
 import os
 import re
+import shutil
 import signal
 import sys
 import tempfile
+import time
 import warnings
 import xml.sax
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from rdflib import Dataset, Graph, Literal, URIRef
@@ -121,6 +124,212 @@ def write_atomic(path: Path | str, data: bytes | str) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
     return path
+
+
+# --------------------------------------------------------------------------- generations
+#
+# A group of outputs that must change together (a store, a release folder, the files of a
+# build) is written into a new *generation* folder and switched in with one atomic rename of a
+# symbolic link: a failure or a kill at any moment leaves either the old group or the new one.
+
+#: Generations of ``PATH`` live next to it as ``.NAME.gen-*`` folders; ``PATH`` is a symbolic
+#: link to the current one. A real folder found at ``PATH`` is moved aside as ``.NAME.gen-old-*``.
+_GENERATION = ".{name}.gen-"
+
+
+def generations(path: Path | str) -> list[Path]:
+    """The generation folders of ``path`` (the current one, kept ones, leftovers of kills)."""
+    path = Path(path)
+    return sorted(path.parent.glob(_GENERATION.format(name=path.name) + "*"))
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def switch_link(link: Path | str, target: str, *, stage: str) -> None:
+    """Make ``link`` a symbolic link to ``target`` with one atomic rename (over a link or a file).
+
+    ``stage`` names the :func:`kill_point` reached just before the rename.
+    """
+    link = Path(link)
+    tmp = link.parent / f".{link.name}.link-{os.getpid()}"
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    os.symlink(target, tmp)
+    kill_point(stage)  # a test hook: the new target is whole, the link not yet switched
+    os.replace(tmp, link)
+    for stale in link.parent.glob(f".{link.name}.link-*"):  # left by killed processes
+        pid = stale.name.rpartition("-")[2]
+        if stale.is_symlink() and pid.isdigit() and not _running(int(pid)):
+            stale.unlink(missing_ok=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def recover_folder(path: Path | str) -> None:
+    """Put back a real folder that a kill left moved aside (see :func:`replace_folder`).
+
+    Where there is no ``renameat2``, replacing a real folder by a link takes two renames (see
+    :func:`_swap_real_folder`); a kill between them leaves no ``path``. Then the folder moved
+    aside becomes the current generation again.
+    """
+    path = Path(path)
+    if path.exists() or path.is_symlink():
+        return
+    aside = sorted(p for p in path.parent.glob(_GENERATION.format(name=path.name) + "old-*")
+                   if not p.is_symlink())
+    if aside:
+        switch_link(path, aside[-1].name, stage="recover")
+
+
+@contextlib.contextmanager
+def replace_folder(path: Path | str, *, stage: str, keep_previous: bool = False) -> Iterator[Path]:
+    """Yield a new, empty generation folder next to ``path``; make ``path`` (a symbolic link)
+    point to it with one atomic rename when the block succeeds.
+
+    A failure or a kill inside the block, or before the switch, leaves ``path`` as it was; the
+    unfinished generation is removed by the next successful switch. After the switch, older
+    generations are removed, except the previous one when ``keep_previous`` (a reader may still
+    have it open, as with a store). A real folder at ``path`` is swapped for the link and kept
+    as the previous generation. ``stage`` names the :func:`kill_point` just before the switch.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    recover_folder(path)
+    prefix = _GENERATION.format(name=path.name)
+    new_dir = Path(tempfile.mkdtemp(dir=path.parent, prefix=prefix + f"{time.strftime('%Y%m%dT%H%M%S')}-"))
+    os.chmod(new_dir, 0o777 & ~_umask())  # mkdtemp makes it 0700
+    try:
+        yield new_dir
+        _fsync_dir(new_dir)
+    except BaseException:
+        shutil.rmtree(new_dir, ignore_errors=True)
+        raise
+    if path.exists() and not path.is_symlink():
+        previous: Path | None = _swap_real_folder(path, new_dir, stage=stage)
+    else:
+        previous = path.resolve() if path.is_symlink() else None
+        switch_link(path, new_dir.name, stage=stage)  # the atomic switch
+    _fsync_dir(path.parent)
+    keep = {new_dir.resolve()} | ({previous} if keep_previous and previous is not None else set())
+    for old in generations(path):
+        if old.is_symlink():
+            old.unlink()  # a link a kill left before _swap_real_folder's exchange
+        elif old.resolve() not in keep:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _swap_real_folder(path: Path, new_dir: Path, *, stage: str) -> Path:
+    """Replace the real folder ``path`` by a link to ``new_dir``; keep the folder as a
+    generation (``.NAME.gen-old-*``), which is returned.
+
+    One ``renameat2(RENAME_EXCHANGE)`` swaps a prepared link and the folder atomically. Where
+    the system has none, the folder is renamed aside and the link made after it: a kill between
+    the two leaves no ``path``, which :func:`recover_folder` repairs on the next run.
+    """
+    aside = Path(tempfile.mkdtemp(dir=path.parent, prefix=_GENERATION.format(name=path.name) + "old-"))
+    aside.rmdir()
+    os.symlink(new_dir.name, aside)
+    kill_point(stage)
+    if not _exchange(aside, path):
+        aside.unlink()
+        os.rename(path, aside)
+        os.symlink(new_dir.name, path)
+    return aside.resolve()
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap the paths ``a`` and ``b`` atomically (Linux ``renameat2``); False where unsupported."""
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
+
+
+#: The files of :func:`replace_files` are links ``FOLDER/NAME -> .outputs/current/NAME``;
+#: ``FOLDER/.outputs/current`` is the link that is switched, to a ``.current.gen-*`` folder.
+OUTPUTS = ".outputs"
+
+
+def _link_target(name: str) -> str:
+    return f"{OUTPUTS}/current/{name}"
+
+
+def _is_ours(entry: Path) -> bool:
+    return entry.is_symlink() and os.readlink(entry) == _link_target(entry.name)
+
+
+@contextlib.contextmanager
+def replace_files(folder: Path | str, *, stage: str = "outputs-switch") -> Iterator[Path]:
+    """Yield a new, empty folder for a group of files that must change together; when the block
+    succeeds, each file ``NAME`` written into it becomes ``folder/NAME``, all at once.
+
+    ``folder/NAME`` is a fixed relative link ``.outputs/current/NAME``; the one link that is
+    switched (:func:`replace_folder`) is ``folder/.outputs/current``. A failure or a kill at any
+    moment leaves every file of the group as it was, or every file new. Other files of
+    ``folder`` are left alone. Files of an earlier layout (real files at ``folder/NAME``) are
+    first taken into a generation of their own without changing what they hold.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    current = folder / OUTPUTS / "current"
+    with replace_folder(current, stage=stage) as new:
+        yield new
+        names = sorted(p.name for p in new.iterdir())
+        _adopt(folder, current, names)
+        for name in names:  # a link to a file the current generation lacks reads as no file
+            if not _is_ours(folder / name):
+                switch_link(folder / name, _link_target(name), stage="outputs-link")
+    for entry in folder.iterdir():
+        if _is_ours(entry) and not entry.exists():
+            entry.unlink()  # a name the new generation no longer has
+
+
+def _adopt(folder: Path, current: Path, names: Sequence[str]) -> None:
+    """Turn real files at ``folder/NAME`` into links without changing what any name reads.
+
+    A new generation gets a hard link of what each name reads now; it becomes the current one;
+    then each real file is replaced by its link (to the same bytes). A kill at any step leaves
+    every name reading what it read before.
+    """
+    entries = [folder / n for n in names]
+    if all(_is_ours(e) or not (e.exists() or e.is_symlink()) for e in entries):
+        return
+    prefix = _GENERATION.format(name=current.name) + "adopted-"
+    taken = Path(tempfile.mkdtemp(dir=current.parent, prefix=prefix))
+    os.chmod(taken, 0o777 & ~_umask())
+    shown = set(names) | ({p.name for p in current.iterdir()} if current.is_dir() else set())
+    for name in sorted(shown):
+        if (folder / name).is_file():  # through our link, or a real file (or a foreign link)
+            os.link(os.path.realpath(folder / name), taken / name)  # link(2) keeps symlinks
+    _fsync_dir(taken)
+    switch_link(current, taken.name, stage="outputs-adopt")  # every name reads what it read
+    for e in entries:
+        if e.is_file() and not _is_ours(e):
+            switch_link(e, _link_target(e.name), stage="outputs-link")
+
+
+def carry_files(folder: Path | str, new: Path | str, names: Iterable[str]) -> None:
+    """Hard-link the files ``folder/NAME`` (as they read now) into the generation ``new``."""
+    for name in names:
+        src = Path(folder) / name
+        if src.is_file():
+            os.link(os.path.realpath(src), Path(new) / name)  # link(2) would link the symlink
 
 
 # --------------------------------------------------------------------------- reading

@@ -21,14 +21,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rdflib import URIRef
+from rdflib import Dataset, URIRef
 
 from .build import assemble, named_graphs
+from .checks import merge_reports, run_checks
 from .errors import NotConformant, StoreError
 from .namespaces import GRAPH, INFERRED_GRAPH, short
-from .publish import write_dumps, write_validation
+from .io import carry_files, recover_folder, replace_files
+from .publish import DUMPS, write_dumps, write_validation
 from .reason import FAST_ENGINE, infer, infer_store
-from .store import OxigraphStore, SparqlStore, copy_graphs, open_store, replace_store
+from .store import OxigraphStore, SparqlStore, open_store, replace_store
+from .store_build import build_store, registry_sources
 from .validate import load_shapes, validate
 
 REGISTRY_PREFIX = str(GRAPH["registry/"])
@@ -78,6 +81,7 @@ def build(out_dir: Path | str = Path("build"), *, root: Path | None = None,
     The validation report (``validation.ttl``, ``validation.txt``) is always written. The
     dumps are replaced only when the data conforms: on violations the previous dumps stay
     as they were and NotConformant is raised (carrying the report) after the report is written.
+    The files of ``out_dir`` change all at once (:func:`write_outputs`).
     """
     out_dir = Path(out_dir)
     say = progress or (lambda _step: None)
@@ -94,6 +98,8 @@ def build(out_dir: Path | str = Path("build"), *, root: Path | None = None,
     t = step(f"Reasoning (OWL RL, {engine})")
     infer(ds, engine)
     timings["infer"] = time.perf_counter() - t
+    recover_folder(out_dir / "store")  # a store a killed switch left moved aside
+    registry = [*registry, *imported_registry(out_dir)]
     spec = store if store is not None else build_store_spec(out_dir, registry)
 
     t = step("Validating against the SHACL shapes")
@@ -106,21 +112,19 @@ def build(out_dir: Path | str = Path("build"), *, root: Path | None = None,
         try:
             report = _build_store(spec, ds, report, registry, timings, say, triples_in_store)
         except NotConformant as e:
-            write_validation(e.report, out_dir)
+            write_outputs(out_dir, e.report, None)
             raise
 
     t = step(f"Writing the dumps to {out_dir}")
-    outputs = write_validation(report, out_dir)
+    outputs = write_outputs(out_dir, report, ds if report.conforms else None)
+    timings["publish"] = time.perf_counter() - t
     if not report.conforms:
-        timings["publish"] = time.perf_counter() - t
         n = len(report.violations)
         raise NotConformant(
             f"the data has {n} SHACL violation{'s' if n != 1 else ''}; see "
             f"{outputs['validation-summary']} (the previous dumps were kept)",
             report=report,
         )
-    outputs.update(write_dumps(ds, out_dir))
-    timings["publish"] = time.perf_counter() - t
 
     triples = triples_in_store or {g: len(ds.graph(g)) for g in named_graphs(ds)}
     return BuildResult(
@@ -131,6 +135,31 @@ def build(out_dir: Path | str = Path("build"), *, root: Path | None = None,
         outputs=outputs,
         timings=timings,
     )
+
+
+def write_outputs(out_dir: Path | str, report: object, ds: Dataset | None) -> dict[str, Path]:
+    """Write the validation report and (with ``ds``) the dumps into ``out_dir``, all at once.
+
+    The files are written into a new generation and switched in together
+    (:func:`scgraph.io.replace_files`): a build killed at any moment leaves every file of
+    ``out_dir`` old or every file new. Without ``ds`` (the data does not conform) the new
+    generation keeps the previous dumps. Returns key -> ``out_dir/NAME``.
+    """
+    out_dir = Path(out_dir)
+    with replace_files(out_dir) as new:
+        written = write_validation(report, new)  # type: ignore[arg-type]
+        if ds is not None:
+            written.update(write_dumps(ds, new))
+        else:
+            carry_files(out_dir, new, DUMPS.values())
+    return {key: out_dir / p.name for key, p in written.items()}
+
+
+def imported_registry(out_dir: Path | str) -> list[Path]:
+    """The registry graphs ``scgraph import`` wrote into ``OUT/registry/`` (N-Quads, one graph
+    per file), which every build of ``OUT`` includes."""
+    folder = Path(out_dir) / "registry"
+    return sorted(folder.glob("*.nq")) if folder.is_dir() else []
 
 
 def build_store_spec(out_dir: Path | str, registry: Sequence[Path] = ()) -> str | None:
@@ -144,15 +173,8 @@ def _registry_graphs(store: object) -> list[URIRef]:
     return [g for g in store.named_graphs() if str(g).startswith(REGISTRY_PREFIX)]  # type: ignore[attr-defined]
 
 
-def _copy_registry(old: OxigraphStore, new: OxigraphStore) -> None:
-    """Copy the registry graphs of ``old`` into ``new``."""
-    copy_graphs(old, new, _registry_graphs(old))
-
-
 def _load_and_check(target: object, ds: object, report: object, registry: Sequence[Path],
                     timings: dict[str, float], say: Progress) -> object:
-    from .checks import merge_reports, run_checks
-
     t = time.perf_counter()
     say("Loading the curated graphs into the store")
     target.load_dataset(ds)  # type: ignore[attr-defined]
@@ -195,18 +217,27 @@ def _build_store(spec: str, ds: object, report: object, registry: Sequence[Path]
     kind, _, arg = spec.partition(":")
     if kind == "oxigraph" and arg:
         path = Path(arg)
-        with replace_store(path) as new:
-            if path.exists():
-                old = OxigraphStore(path, read_only=True)
-                try:
-                    say("Copying the registry graphs of the previous store")
-                    _copy_registry(old, new)
-                finally:
+        with replace_store(path) as new, tempfile.TemporaryDirectory(
+                prefix="scgraph-build-", dir=path.parent) as tmp:
+            t = time.perf_counter()
+            old = OxigraphStore(path, read_only=True) if path.exists() else None
+            try:
+                sources = registry_sources(registry, old, Path(tmp), say)
+            finally:
+                if old is not None:
                     old.close()
-            merged = _load_and_check(new, ds, report, registry, timings, say)
+            timings["store-copy"] = time.perf_counter() - t
+            built = build_store(new, ds, sources, Path(tmp), say)  # type: ignore[arg-type]
+            timings.update({k: timings.get(k, 0.0) + v for k, v in built.timings.items()})
+            t = time.perf_counter()
+            say("Checking the registry graphs (queries/checks)")
+            merged = merge_reports(report, run_checks(new))  # type: ignore[arg-type]
+            timings["store-check"] = time.perf_counter() - t
             if not merged.conforms:  # type: ignore[attr-defined]
                 raise _not_conformant(merged)
+            t = time.perf_counter()
             counts.update(_counts(new))
+            timings["store-count"] = time.perf_counter() - t
         return merged
     target = open_store(spec)
     if not isinstance(target, SparqlStore):

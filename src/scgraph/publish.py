@@ -670,16 +670,42 @@ def release_files(ds: Dataset, shapes: Graph, version: str, issued: str,
     return files
 
 
+def _release_folder(out_dir: Path) -> Path:
+    """``out_dir``, or the folder it links to when that link was not made by publish."""
+    _files.recover_folder(out_dir)
+    if out_dir.is_symlink() and not os.readlink(out_dir).startswith(f".{out_dir.name}.gen-"):
+        return out_dir.resolve()
+    return out_dir
+
+
+def _check_release_folder(out_dir: Path, files: dict[str, bytes]) -> None:
+    """Refuse a real folder that holds files other than a release's: switching the release in
+    as a whole would drop them."""
+    if out_dir.is_symlink() or not out_dir.is_dir():
+        return
+    known = set(files)
+    sums = out_dir / CHECKSUMS
+    if sums.is_file():  # the files of the release already there
+        known |= {line.split("  ", 1)[-1] for line in sums.read_text("utf-8").splitlines()}
+    other = sorted(p.name for p in out_dir.iterdir()
+                   if p.name not in known and not (p.name.startswith(".") and p.name.endswith(".tmp")))
+    if other:
+        shown = ", ".join(other[:5]) + (f" and {len(other) - 5} more" if len(other) > 5 else "")
+        raise ReleaseError(f"the folder holds files that are not part of a release ({shown}); "
+                           "publish into an empty or new folder", path=out_dir)
+
+
 def publish(out_dir: Path | str = Path("build/release"), *, dataset: Path | str = Path("build/dataset.nq"),
             shapes: Path | str | None = None, version: str | None = None, issued: str | None = None,
             previous: Path | str | None = None) -> Release:
     """Write a release of ``dataset`` (default ``build/dataset.nq``) into ``out_dir``.
 
     ``previous`` is the folder of the release to compare with (default: ``out_dir`` itself,
-    read before anything is overwritten). Every file is written atomically; a failure before
-    writing leaves ``out_dir`` as it was.
+    read before anything is overwritten). The release is written into a new folder and
+    ``out_dir`` (a symbolic link) is switched to it at once (:func:`scgraph.io.replace_folder`):
+    a failure or a kill at any moment leaves the previous release whole, never a mix.
     """
-    out_dir = Path(out_dir)
+    out_dir = _release_folder(Path(out_dir))
     version = version or __version__
     if not _VERSION.match(version):
         raise ReleaseError(f"--version must be letters, digits, '.', '+', '_' or '-', got {version!r}")
@@ -695,7 +721,11 @@ def publish(out_dir: Path | str = Path("build/release"), *, dataset: Path | str 
         raise ReleaseError("not a release folder (no dataset.nq and void.ttl)", path=prev_dir)
     ds = load_dataset_file(Path(dataset))
     files = release_files(ds, load_shapes(shapes), version, issued, prev)
-    written = {name: write_atomic(out_dir / name, data) for name, data in sorted(files.items())}
+    _check_release_folder(out_dir, files)
+    with _files.replace_folder(out_dir, stage="release-switch") as new:
+        for name, data in sorted(files.items()):
+            write_atomic(new / name, data)
+    written = {name: out_dir / name for name in sorted(files)}
     changes = None if prev is None else compare(prev.nquads, files["dataset.nq"])
     return Release(out_dir, version, issued, written, changes,
                    None if prev is None else f"{prev.version} ({prev.issued})")

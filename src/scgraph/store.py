@@ -11,7 +11,6 @@ import contextlib
 import json
 import os
 import re
-import shutil
 import socket
 import tempfile
 import time
@@ -728,13 +727,12 @@ def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:
 # --------------------------------------------------------------------------- persistent stores
 
 #: Generations of a persistent store live next to it as ``.NAME.gen-*`` folders; ``NAME`` is a
-#: symbolic link to the current one, replaced atomically.
-_GENERATION = ".{name}.gen-"
+#: symbolic link to the current one, replaced atomically (:func:`scgraph.io.replace_folder`).
 
 
 def store_generations(path: Path) -> list[Path]:
     """The generation folders of the persistent store ``path`` (current, previous, leftovers)."""
-    return sorted(path.parent.glob(_GENERATION.format(name=path.name) + "*"))
+    return io.generations(path)
 
 
 def copy_graphs(old: OxigraphStore, new: OxigraphStore, graphs: Iterable[URIRef]) -> None:
@@ -759,35 +757,13 @@ def replace_store(path: Path | str) -> Iterator[OxigraphStore]:
     (a reader may still have it open) and older ones, and leftovers of killed builds, removed.
     A real folder at ``path`` (not made by this function) is moved aside to a generation first.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    prefix = _GENERATION.format(name=path.name)
-    new_dir = Path(tempfile.mkdtemp(dir=path.parent, prefix=prefix + f"{time.strftime('%Y%m%dT%H%M%S')}-"))
-    store = OxigraphStore(new_dir)
-    try:
-        yield store
-        store.store.flush()
-        store.close()
-    except BaseException:
-        store.close()
-        shutil.rmtree(new_dir, ignore_errors=True)
-        raise
-    previous = path.resolve() if path.is_symlink() else None
-    if path.exists() and not path.is_symlink():
-        aside = Path(tempfile.mkdtemp(dir=path.parent, prefix=prefix + "old-"))
-        aside.rmdir()
-        os.rename(path, aside)  # a real folder from elsewhere: kept as the previous generation
-        previous = aside.resolve()
-    link = path.parent / f".{path.name}.link-{os.getpid()}"
-    with contextlib.suppress(FileNotFoundError):
-        link.unlink()
-    os.symlink(new_dir.name, link)
-    io.kill_point("store-switch")  # a test hook: the new store is whole, the link not yet switched
-    os.replace(link, path)  # the atomic switch
-    keep = {new_dir.resolve(), previous}
-    for old in store_generations(path):
-        if old.resolve() not in keep:
-            shutil.rmtree(old, ignore_errors=True)
+    with io.replace_folder(path, stage="store-switch", keep_previous=True) as new_dir:
+        store = OxigraphStore(new_dir)
+        try:
+            yield store
+            store.store.flush()
+        finally:
+            store.close()
 
 
 def default_store_spec(build_dir: Path | str = Path("build")) -> str:

@@ -21,6 +21,7 @@ The result is the store :func:`scgraph.reason.infer_store` would make from the s
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -67,20 +68,27 @@ def registry_sources(files: Sequence[Path], old: OxigraphStore | None, tmp: Path
         scratch = scratch or OxigraphStore()
         scratch.bulk_load(path)  # reports a bad file as a one-line StoreError
     if scratch is not None:
-        for i, g in enumerate(sorted(n.value for n in scratch.store.named_graphs()
-                                     if isinstance(n, ox.NamedNode))):
-            out = tmp / f"file-graph-{i}.nt"
-            scratch.store.dump(str(out), format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(g))
-            sources.append(Source(g, out, quads=False, data=True))
+        for g in sorted(n.value for n in scratch.store.named_graphs() if isinstance(n, ox.NamedNode)):
+            sources.append(Source(g, dump_graph(scratch.store, g, tmp), quads=False, data=True))
     given = {s.graph for s in sources}
     if old is not None:
-        for i, g in enumerate(sorted(str(n) for n in old.named_graphs()
-                                     if str(n).startswith(REGISTRY_PREFIX) and str(n) not in given)):
+        for g in sorted(str(n) for n in old.named_graphs()
+                        if str(n).startswith(REGISTRY_PREFIX) and str(n) not in given):
             say(f"Copying {g} from the previous store")
-            out = tmp / f"previous-{i}.nt"
-            old.store.dump(str(out), format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(g))
-            sources.append(Source(g, out, quads=False, data=True))
+            sources.append(Source(g, dump_graph(old.store, g, tmp), quads=False, data=True))
     return sources
+
+
+def dump_graph(store: ox.Store, graph: str | None, folder: Path) -> Path:
+    """Dump one named graph (N-Triples), or the whole store (N-Quads) for ``graph`` None, to a
+    new temporary file in ``folder``; return its path."""
+    fd, name = tempfile.mkstemp(dir=folder, suffix=".nt" if graph else ".nq")
+    os.close(fd)
+    if graph is None:
+        store.dump(name, format=ox.RdfFormat.N_QUADS)
+    else:
+        store.dump(name, format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
+    return Path(name)
 
 
 def _is_one_graph(path: Path, graph: str) -> bool:
@@ -98,17 +106,13 @@ def build_store(new: OxigraphStore, ds: Dataset, registry: Sequence[Source], tmp
     say("Writing the curated graphs out")
     mem = OxigraphStore()
     mem.load_dataset(ds)
-    curated_nq = tmp / "curated.nq"
-    mem.store.dump(str(curated_nq), format=ox.RdfFormat.N_QUADS)
+    curated_nq = dump_graph(mem.store, None, tmp)
     fixed = {str(ONTOLOGY_GRAPH), str(INFERRED_GRAPH), str(METADATA_GRAPH)}
     curated: list[Source] = []
-    for i, g in enumerate(sorted(n.value for n in mem.store.named_graphs()
-                                 if isinstance(n, ox.NamedNode))):
+    for g in sorted(n.value for n in mem.store.named_graphs() if isinstance(n, ox.NamedNode)):
         if g in (str(INFERRED_GRAPH), str(METADATA_GRAPH)):
             continue
-        out = tmp / f"curated-{i}.nt"
-        mem.store.dump(str(out), format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(g))
-        curated.append(Source(g, out, quads=False, data=g not in fixed))
+        curated.append(Source(g, dump_graph(mem.store, g, tmp), quads=False, data=g not in fixed))
     schema_graph = ox.NamedNode(str(ONTOLOGY_GRAPH))
     graphs = [schema_graph, *(ox.NamedNode(s.graph) for s in [*curated, *registry]
                               if s.graph != str(ONTOLOGY_GRAPH))]
