@@ -138,11 +138,13 @@ class LocalRules:
     def expand_all(self, triples: Iterable[tuple[str, str, str]]) -> Iterator[tuple[str, str, str]]:
         """What the local rules entail from every triple of ``triples``: the same as
         :meth:`expand` on each, but the types of a subject are given once per run of its
-        triples (a dump lists a subject's triples together), not once per triple."""
+        triples (a dump lists a subject's triples together), and the types a range gives an
+        object once in all, not once per triple."""
         sco, st, fw = self.super_classes, self.subject_types, self.forward
         bw, ot = self.backward, self.object_types
         current: str | None = None
         types: set[str] = set()
+        typed: set[str] = set()  # "object class" given once: a shared object is met many times
         for s, p, o in triples:
             if s != current:
                 if current is not None:
@@ -162,7 +164,10 @@ class LocalRules:
                         yield o, q, s
                 if p in ot:
                     for c in ot[p]:
-                        yield o, _TYPE, c
+                        key = f"{o} {c}"
+                        if key not in typed:
+                            typed.add(key)
+                            yield o, _TYPE, c
         if current is not None:
             for c in types:
                 yield current, _TYPE, c
