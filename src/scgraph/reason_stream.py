@@ -215,6 +215,24 @@ class Source:
                 s, p, o = line[:-cut].split(" ", 2)
                 yield s, p, o
 
+    def quads_and_triples(self) -> Iterator[tuple[str, tuple[str, str, str]]]:
+        """Each line of the file as an N-Quads line of the graph, with its triple."""
+        if self.quads:
+            suffix = f" <{self.graph}> .\n"
+            cut = len(suffix)
+            with self.path.open(encoding="utf-8") as f:
+                for n, line in enumerate(f, start=1):
+                    if not line.endswith(suffix):
+                        if not line.strip():
+                            continue
+                        raise NotOneGraph(f"{self.path}:{n}: not a triple of <{self.graph}>")
+                    s, p, o = line[:-cut].split(" ", 2)
+                    yield line, (s, p, o)
+            return
+        tail = f" <{self.graph}> .\n"
+        for t in _read(self.path):
+            yield f"{t[0]} {t[1]} {t[2]}{tail}", t
+
     def quad_lines(self) -> Iterator[bytes]:
         """The file as N-Quads (for one bulk load of everything)."""
         with self.path.open("rb") as f:
@@ -318,6 +336,22 @@ class _Writer:
         self.deferred.clear()
 
 
+class _Lines:
+    """A text sink that keeps what is written, for :meth:`StreamReasoner.stream`."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.parts.append(text)
+        return len(text)
+
+    def take(self) -> bytes:
+        out = "".join(self.parts).encode("utf-8")
+        self.parts.clear()
+        return out
+
+
 class StreamReasoner:
     """The streaming engine's steps, for callers that hold the graphs as files
     (:func:`stream_materialise` for a store; the pipeline's store build)."""
@@ -373,6 +407,36 @@ class StreamReasoner:
         self.say(f"Reasoning: pass {self.passes}, {writer.written:,} inferred triples "
                  f"({writer.hidden_written:,} kept aside for transitivity and consistency)")
         return counter.n, writer.written
+
+    def stream(self, sources: Sequence[Source], echo: Sequence[Source] = ()) -> Iterator[bytes]:
+        """N-Quads for one bulk load: the lines of the ``echo`` sources (a subset of
+        ``sources``), and what the local rules entail from ``sources`` (as :meth:`derive`
+        writes it), interleaved, so that the reasoning runs while the loader indexes."""
+        self.passes += 1
+        sink = _Lines()
+        writer = _Writer(sink, sink, self.asserted, self.data_subjects, self.transitive,
+                         self.target.value)
+        echoed = {id(src) for src in echo}
+        parts = sink.parts
+
+        def feed() -> Iterator[tuple[str, str, str]]:
+            for src in sources:
+                if id(src) in echoed:
+                    for line, t in src.quads_and_triples():
+                        parts.append(line)
+                        yield t
+                else:
+                    yield from src.triples()
+
+        add = writer.add
+        for t in self.local.expand_all(feed()):
+            add(*t)
+            if len(parts) > 8192:
+                yield sink.take()
+        writer.finish()
+        yield sink.take()
+        self.say(f"Reasoning: pass {self.passes}, {writer.written:,} inferred triples "
+                 f"({writer.hidden_written:,} kept aside for transitivity and consistency)")
 
     def close(self, store: ox.Store, graphs: Sequence[ox.NamedNode], tmp: Path,
               max_passes: int = 50) -> bool:

@@ -125,19 +125,19 @@ def build_store(new: OxigraphStore, ds: Dataset, registry: Sequence[Source], tmp
     t = time.perf_counter()
     reasoner.read([*curated, *registry])
     general = bool(reasoner.schema_graphs & {s.graph for s in registry})
-    inferred, hidden = tmp / "inferred-1.nq", tmp / "hidden-1.nq"
-    if not general:
-        say("Reasoning: local rules")
-        reasoner.derive(_all_triples([*curated, *registry]), inferred, hidden)
     result.timings["store-infer"] = time.perf_counter() - t
 
+    # One bulk load: the curated graphs, then each registry line followed by what the local
+    # rules derive from it (the reasoning runs in this thread while the loader's threads index).
     t = time.perf_counter()
-    say("Loading everything into the store")
-    parts: list[Iterator[bytes]] = [file_lines(curated_nq), *(s.quad_lines() for s in registry)]
-    if not general:
-        parts += [file_lines(inferred), file_lines(hidden)]
+    say("Reasoning (local rules) and loading everything into the store")
+    parts: list[Iterator[bytes]] = [file_lines(curated_nq)]
+    if general:
+        parts += [s.quad_lines() for s in registry]
+    else:
+        parts.append(reasoner.stream([*curated, *registry], echo=registry))
     try:
-        bulk_load_lines(new.store, (line for part in parts for line in part))
+        bulk_load_lines(new.store, (chunk for part in parts for chunk in part))
     except SyntaxError as e:
         raise StoreError(f"cannot load the registry files: {e}") from None
     result.timings["store-load"] = time.perf_counter() - t
