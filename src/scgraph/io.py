@@ -196,6 +196,53 @@ def recover_folder(path: Path | str) -> None:
 
 
 @contextlib.contextmanager
+def new_generation(path: Path | str) -> Iterator[Path]:
+    """Yield a new, empty generation folder next to ``path``, not switched in (the caller
+    links it in later, e.g. from a generation of :func:`replace_files`); a failure inside the
+    block removes it. A generation never linked in is removed by :func:`prune_generations`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    prefix = _GENERATION.format(name=path.name)
+    new_dir = Path(tempfile.mkdtemp(dir=path.parent, prefix=prefix + f"{time.strftime('%Y%m%dT%H%M%S')}-"))
+    os.chmod(new_dir, 0o777 & ~_umask())  # mkdtemp makes it 0700
+    try:
+        yield new_dir
+        _fsync_dir(new_dir)
+    except BaseException:
+        shutil.rmtree(new_dir, ignore_errors=True)
+        raise
+
+
+def prune_generations(path: Path | str, keep: Iterable[Path | None]) -> None:
+    """Remove the generation folders of ``path`` but those in ``keep`` (and stray links)."""
+    kept = {Path(k).resolve() for k in keep if k is not None}
+    for old in generations(path):
+        if old.is_symlink():
+            old.unlink()  # a link a kill left before _swap_real_folder's exchange
+        elif old.resolve() not in kept:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def link_folder(new: Path | str, name: str, target: Path | str) -> None:
+    """Put into the generation ``new`` a relative link ``NAME`` to the folder ``target``
+    (a folder that switches with the generation's files, such as the build's store)."""
+    os.symlink(os.path.relpath(Path(target).resolve(), Path(new).resolve()), Path(new) / name)
+
+
+def adopt_real_folder(path: Path | str) -> None:
+    """Turn a real folder at ``path`` into a generation with ``path`` a link to it (a store
+    of an earlier layout), so that it can be linked from a generation of files. A kill
+    between the two steps leaves no ``path``; :func:`recover_folder` puts it back."""
+    path = Path(path)
+    if not path.is_dir() or path.is_symlink():
+        return
+    aside = Path(tempfile.mkdtemp(dir=path.parent, prefix=_GENERATION.format(name=path.name) + "old-"))
+    aside.rmdir()
+    os.rename(path, aside)
+    os.symlink(aside.name, path)
+
+
+@contextlib.contextmanager
 def replace_folder(path: Path | str, *, stage: str, keep_previous: bool = False) -> Iterator[Path]:
     """Yield a new, empty generation folder next to ``path``; make ``path`` (a symbolic link)
     point to it with one atomic rename when the block succeeds.
@@ -209,27 +256,15 @@ def replace_folder(path: Path | str, *, stage: str, keep_previous: bool = False)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     recover_folder(path)
-    prefix = _GENERATION.format(name=path.name)
-    new_dir = Path(tempfile.mkdtemp(dir=path.parent, prefix=prefix + f"{time.strftime('%Y%m%dT%H%M%S')}-"))
-    os.chmod(new_dir, 0o777 & ~_umask())  # mkdtemp makes it 0700
-    try:
+    with new_generation(path) as new_dir:
         yield new_dir
-        _fsync_dir(new_dir)
-    except BaseException:
-        shutil.rmtree(new_dir, ignore_errors=True)
-        raise
     if path.exists() and not path.is_symlink():
         previous: Path | None = _swap_real_folder(path, new_dir, stage=stage)
     else:
         previous = path.resolve() if path.is_symlink() else None
         switch_link(path, new_dir.name, stage=stage)  # the atomic switch
     _fsync_dir(path.parent)
-    keep = {new_dir.resolve()} | ({previous} if keep_previous and previous is not None else set())
-    for old in generations(path):
-        if old.is_symlink():
-            old.unlink()  # a link a kill left before _swap_real_folder's exchange
-        elif old.resolve() not in keep:
-            shutil.rmtree(old, ignore_errors=True)
+    prune_generations(path, [new_dir, previous if keep_previous else None])
 
 
 def _swap_real_folder(path: Path, new_dir: Path, *, stage: str) -> Path:
@@ -317,19 +352,24 @@ def _adopt(folder: Path, current: Path, names: Sequence[str]) -> None:
     for name in sorted(shown):
         if (folder / name).is_file():  # through our link, or a real file (or a foreign link)
             os.link(os.path.realpath(folder / name), taken / name)  # link(2) keeps symlinks
+        elif (folder / name).is_dir():  # a folder that switches with the files (the store)
+            link_folder(taken, name, folder / name)
     _fsync_dir(taken)
     switch_link(current, taken.name, stage="outputs-adopt")  # every name reads what it read
     for e in entries:
-        if e.is_file() and not _is_ours(e):
+        if (e.is_file() or (e.is_dir() and e.is_symlink())) and not _is_ours(e):
             switch_link(e, _link_target(e.name), stage="outputs-link")
 
 
 def carry_files(folder: Path | str, new: Path | str, names: Iterable[str]) -> None:
-    """Hard-link the files ``folder/NAME`` (as they read now) into the generation ``new``."""
+    """Hard-link the files ``folder/NAME`` (as they read now) into the generation ``new``; a
+    folder (the store) is linked to."""
     for name in names:
         src = Path(folder) / name
         if src.is_file():
             os.link(os.path.realpath(src), Path(new) / name)  # link(2) would link the symlink
+        elif src.is_dir():
+            link_folder(new, name, src)
 
 
 # --------------------------------------------------------------------------- reading

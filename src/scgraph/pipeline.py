@@ -27,7 +27,16 @@ from .build import assemble, named_graphs
 from .checks import merge_reports, run_checks
 from .errors import NotConformant, StoreError
 from .namespaces import GRAPH, INFERRED_GRAPH, short
-from .io import carry_files, recover_folder, replace_files
+from .io import (
+    adopt_real_folder,
+    carry_files,
+    kill_point,
+    link_folder,
+    new_generation,
+    prune_generations,
+    recover_folder,
+    replace_files,
+)
 from .publish import DUMPS, write_dumps, write_validation
 from .reason import FAST_ENGINE, infer, infer_store
 from .store import OxigraphStore, SparqlStore, open_store, replace_store
@@ -108,15 +117,17 @@ def build(out_dir: Path | str = Path("build"), *, root: Path | None = None,
     timings["validate"] = time.perf_counter() - t
 
     triples_in_store: dict[URIRef, int] = {}
+    new_store: Path | None = None
     if spec is not None and spec != "memory":
         try:
-            report = _build_store(spec, ds, report, registry, timings, say, triples_in_store)
+            report, new_store = _build_store(spec, ds, report, registry, timings, say,
+                                             triples_in_store, out_dir)
         except NotConformant as e:
             write_outputs(out_dir, e.report, None)
             raise
 
     t = step(f"Writing the dumps to {out_dir}")
-    outputs = write_outputs(out_dir, report, ds if report.conforms else None)
+    outputs = write_outputs(out_dir, report, ds if report.conforms else None, store=new_store)
     timings["publish"] = time.perf_counter() - t
     if not report.conforms:
         n = len(report.violations)
@@ -137,21 +148,32 @@ def build(out_dir: Path | str = Path("build"), *, root: Path | None = None,
     )
 
 
-def write_outputs(out_dir: Path | str, report: object, ds: Dataset | None) -> dict[str, Path]:
+def write_outputs(out_dir: Path | str, report: object, ds: Dataset | None, *,
+                  store: Path | None = None) -> dict[str, Path]:
     """Write the validation report and (with ``ds``) the dumps into ``out_dir``, all at once.
 
     The files are written into a new generation and switched in together
     (:func:`scgraph.io.replace_files`): a build killed at any moment leaves every file of
     ``out_dir`` old or every file new. Without ``ds`` (the data does not conform) the new
-    generation keeps the previous dumps. Returns key -> ``out_dir/NAME``.
+    generation keeps the previous dumps. ``store``: a new generation of the build's own store
+    (``OUT/store``), switched in with the files (``OUT/store`` reads through the same switch);
+    without it the generation keeps the current store. Returns key -> ``out_dir/NAME``.
     """
     out_dir = Path(out_dir)
+    link = out_dir / "store"
+    previous = link.resolve() if link.exists() else None
     with replace_files(out_dir) as new:
         written = write_validation(report, new)  # type: ignore[arg-type]
         if ds is not None:
             written.update(write_dumps(ds, new))
         else:
             carry_files(out_dir, new, DUMPS.values())
+        if store is not None:
+            link_folder(new, "store", store)
+        else:
+            carry_files(out_dir, new, ["store"])
+    if store is not None:
+        prune_generations(link, [store, previous])  # the previous store: a reader may have it open
     return {key: out_dir / p.name for key, p in written.items()}
 
 
@@ -212,33 +234,32 @@ def _infer_remote(store: SparqlStore) -> None:
 
 
 def _build_store(spec: str, ds: object, report: object, registry: Sequence[Path],
-                 timings: dict[str, float], say: Progress, counts: dict[URIRef, int]) -> object:
-    """Put the whole graph into the store of ``spec``; return the merged validation report."""
+                 timings: dict[str, float], say: Progress, counts: dict[URIRef, int],
+                 out_dir: Path) -> tuple[object, Path | None]:
+    """Put the whole graph into the store of ``spec``; return the merged validation report and,
+    for the build folder's own store (``OUT/store``), the new store generation, which
+    :func:`write_outputs` switches in together with the files (other stores are switched here)."""
     kind, _, arg = spec.partition(":")
     if kind == "oxigraph" and arg:
         path = Path(arg)
-        with replace_store(path) as new, tempfile.TemporaryDirectory(
+        own = path.absolute() == (out_dir / "store").absolute()
+        if own:
+            adopt_real_folder(path)
+        generation = new_generation(path) if own else replace_store(path)
+        with generation as new, tempfile.TemporaryDirectory(
                 prefix="scgraph-build-", dir=path.parent) as tmp:
-            t = time.perf_counter()
-            old = OxigraphStore(path, read_only=True) if path.exists() else None
+            store = OxigraphStore(new) if own else new
             try:
-                sources = registry_sources(registry, old, Path(tmp), say)
+                merged = _fill_store(store, path, ds, report, registry, Path(tmp), timings, say, counts)  # type: ignore[arg-type]
+                if own:
+                    store.store.flush()  # type: ignore[attr-defined]
             finally:
-                if old is not None:
-                    old.close()
-            timings["store-copy"] = time.perf_counter() - t
-            built = build_store(new, ds, sources, Path(tmp), say)  # type: ignore[arg-type]
-            timings.update({k: timings.get(k, 0.0) + v for k, v in built.timings.items()})
-            t = time.perf_counter()
-            say("Checking the registry graphs (queries/checks)")
-            merged = merge_reports(report, run_checks(new))  # type: ignore[arg-type]
-            timings["store-check"] = time.perf_counter() - t
-            if not merged.conforms:  # type: ignore[attr-defined]
-                raise _not_conformant(merged)
-            t = time.perf_counter()
-            counts.update(_counts(new))
-            timings["store-count"] = time.perf_counter() - t
-        return merged
+                if own:
+                    store.close()  # type: ignore[attr-defined]
+        if own:
+            kill_point("store-built")  # a test hook: the new store is whole, not switched in
+            return merged, new  # type: ignore[return-value]
+        return merged, None
     target = open_store(spec)
     if not isinstance(target, SparqlStore):
         raise StoreError(f"a build cannot write to {spec!r}; use oxigraph:PATH or sparql:URL")
@@ -247,6 +268,33 @@ def _build_store(spec: str, ds: object, report: object, registry: Sequence[Path]
             target.delete_graph(g)
     merged = _load_and_check(target, ds, report, registry, timings, say)
     counts.update(_counts(target))
+    return merged, None
+
+
+def _fill_store(new: OxigraphStore, path: Path, ds: object, report: object,
+                registry: Sequence[Path], tmp: Path, timings: dict[str, float], say: Progress,
+                counts: dict[URIRef, int]) -> object:
+    """Build the whole graph into the empty store ``new`` (the previous store at ``path``
+    gives the registry graphs no file replaces), check it and count it."""
+    t = time.perf_counter()
+    old = OxigraphStore(path, read_only=True) if path.exists() else None
+    try:
+        sources = registry_sources(registry, old, tmp, say)
+    finally:
+        if old is not None:
+            old.close()
+    timings["store-copy"] = time.perf_counter() - t
+    built = build_store(new, ds, sources, tmp, say)  # type: ignore[arg-type]
+    timings.update({k: timings.get(k, 0.0) + v for k, v in built.timings.items()})
+    t = time.perf_counter()
+    say("Checking the registry graphs (queries/checks)")
+    merged = merge_reports(report, run_checks(new))  # type: ignore[arg-type]
+    timings["store-check"] = time.perf_counter() - t
+    if not merged.conforms:  # type: ignore[attr-defined]
+        raise _not_conformant(merged)
+    t = time.perf_counter()
+    counts.update(_counts(new))
+    timings["store-count"] = time.perf_counter() - t
     return merged
 
 
