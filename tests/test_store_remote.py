@@ -7,16 +7,13 @@ answers (every ``queries/*.rq`` as CSV) as the embedded and in-memory stores.
 
 from __future__ import annotations
 
-import shutil
 import socket
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from pipeline_fixtures import ROOT
+from reliability_fixtures import OXIGRAPH, oxigraph_server
 from rdflib import Literal
 
 from scgraph import catalogue
@@ -27,7 +24,6 @@ from scgraph.pipeline import build
 from scgraph.reason import infer
 from scgraph.store import MemoryStore, OxigraphStore, QueryResult, SparqlStore, open_store
 
-OXIGRAPH = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or shutil.which("oxigraph")
 pytestmark = pytest.mark.skipif(OXIGRAPH is None, reason="the oxigraph server (pip install oxigraph) is not installed")
 
 
@@ -40,26 +36,8 @@ def _free_port() -> int:
 @pytest.fixture
 def server(tmp_path):
     """An Oxigraph server on 127.0.0.1 with an on-disk store; yields its base URL."""
-    port = _free_port()
-    proc = subprocess.Popen([OXIGRAPH, "serve", "--location", str(tmp_path / "db"),
-                             "--bind", f"127.0.0.1:{port}"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail("the oxigraph server did not start")
-            time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with oxigraph_server(tmp_path / "db") as url:
+        yield url
 
 
 DS = infer(assemble(ROOT))

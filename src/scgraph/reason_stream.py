@@ -204,16 +204,8 @@ class Source:
         if not self.quads:
             yield from _read(self.path)
             return
-        suffix = f" <{self.graph}> .\n"
-        cut = len(suffix)
-        with self.path.open(encoding="utf-8") as f:
-            for n, line in enumerate(f, start=1):
-                if not line.endswith(suffix):
-                    if not line.strip():
-                        continue
-                    raise NotOneGraph(f"{self.path}:{n}: not a triple of <{self.graph}>")
-                s, p, o = line[:-cut].split(" ", 2)
-                yield s, p, o
+        for _line, t in self.quads_and_triples():
+            yield t
 
     def quads_and_triples(self) -> Iterator[tuple[str, tuple[str, str, str]]]:
         """Each line of the file as an N-Quads line of the graph, with its triple."""
