@@ -9,7 +9,8 @@ imports them (``scgraph.importers.cordis.write_cordis_nquads``) and bulk-loads t
 graph and the registry into an on-disk Oxigraph store (kept in ``--work`` and reused by the
 next run: delete the folder to start afresh). Then it runs the analyses (metrics,
 communities, brokers, synergy ranking, gaps; no evaluation) on that store, read-only, each
-implementation in a process of its own:
+implementation in a process of its own (the current one also makes its output files'
+bytes, which ``scgraph analyse`` then writes):
 
 - ``current``: this checkout's ``scgraph.analysis.analyse`` (igraph engine when installed);
   its ``timings`` give the seconds of each step;
@@ -40,14 +41,16 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 
-#: Coarse steps, the same for every implementation (the baseline only reports these).
-STEPS = ("networks", "metrics", "synergies", "gaps")
+#: Coarse steps, the same for every implementation (the baseline only reports these; the
+#: current implementation also times its output files, as ``scgraph analyse`` writes them).
+STEPS = ("networks", "metrics", "synergies", "gaps", "outputs")
 #: The current implementation's fine steps, grouped into the coarse ones.
 FINE = {
     "networks": ("sparql to graph", "projections"),
     "metrics": ("components", "communities", "brokers", "betweenness", "pagerank"),
     "synergies": ("synergy ranking",),
     "gaps": ("gaps and summaries",),
+    "outputs": ("outputs",),
 }
 
 
@@ -98,15 +101,19 @@ def _cpu() -> float:
 
 def child_current(store_path: str, engine: str) -> dict:
     sys.path.insert(0, str(REPO / "src"))
-    from scgraph.analysis.run import analyse
+    from scgraph.analysis.run import analyse, outputs
     from scgraph.store import OxigraphStore
 
     store = OxigraphStore(store_path, read_only=True)
     t, c = time.perf_counter(), _cpu()
     r = analyse(store, engine=engine)
+    t_out = time.perf_counter()
+    files = outputs(r)  # every file's bytes, as write_results makes them
+    r.timings["outputs"] = time.perf_counter() - t_out
     total, cpu = time.perf_counter() - t, _cpu() - c
     steps = {k: sum(r.timings.get(f, 0.0) for f in fine) for k, fine in FINE.items()}
     peak = _peak_mib()  # before anything else is built
+    del files
     return {"total": total, "cpu": cpu, "steps": steps, "fine": r.timings, "peak_mib": peak,
             "networks": {k: list(r.shape(k)) for k in r.networks}}
 
@@ -184,8 +191,8 @@ def _s(x: float | None) -> str:
 
 def table(results: dict) -> str:
     lines = ["| projects | quads | implementation | networks (s) | metrics (s) | synergies (s) | "
-             "gaps (s) | total (s) | CPU (s) | peak MiB | baseline / this |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "gaps (s) | outputs (s) | total (s) | CPU (s) | peak MiB | baseline / this |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for n, entry in results["sizes"].items():
         base = entry.get("baseline", {})
         for impl in ("current", "networkx", "baseline"):
@@ -194,7 +201,7 @@ def table(results: dict) -> str:
                 continue
             if not e.get("finished"):
                 lines.append(f"| {int(n):,} | {entry['quads']:,} | {impl} | {e.get('why', '')} "
-                             "| | | | | | | |")
+                             "| | | | | | | | |")
                 continue
             ratio = (f"{base['total'] / e['total']:.1f}×" if base.get("finished") and impl != "baseline"
                      else "")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io as _io
+import math
 import random
 import shutil
 from itertools import combinations
@@ -30,7 +31,7 @@ from scgraph.analysis.metrics import (
     pagerank,
     to_igraph,
 )
-from scgraph.analysis.networks import EVIDENCE, projection, projection_arrays, shared_nodes
+from scgraph.analysis.networks import EVIDENCE, HeteroGraph, projection, projection_arrays, shared_nodes
 from scgraph.analysis.synergies import Scorer, suggest
 from scgraph.analysis.synthetic import generate
 from scgraph.cli import app
@@ -290,3 +291,131 @@ def test_serve_loads_the_analysis_graph_beside_the_dataset(tmp_path):
     assert len(open_source(source)) == 2
     # a file given with --dataset is served alone
     assert source_from_options("oxigraph", tmp_path, tmp_path / "dataset.nq").extra == ()
+
+
+# --------------------------------------------------------------------------- reading the graph
+
+READING = """
+@prefix scg:   <https://w3id.org/scgraph/ontology#> .
+@prefix rdfs:  <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix xsd:   <http://www.w3.org/2001/XMLSchema#> .
+@prefix wgs84: <http://www.w3.org/2003/01/geo/wgs84_pos#> .
+@base <https://w3id.org/scgraph/id/> .
+<https://w3id.org/scgraph/graph/source/reading> {
+  <project/p> a scg:Project ; rdfs:label "P de"@de , "P zz"@en , "P plain" , "P a\\\\tab"@en-gb ;
+      scg:hasPartner <org/a> ; scg:hasParticipation <participation/p-a> , <participation/p-b> ;
+      scg:callTopic <topic/small> , <topic/hub> ; scg:scientificField <field/hub> .
+  <participation/p-a> a scg:Participation ; scg:participant <org/a> .
+  <participation/p-b> a scg:Participation ; scg:participant <org/b> .
+  <project/q> a scg:Project , scg:Meeting ; rdfs:label "Q \\"quoted\\"\\nline"@en ;
+      scg:hasParticipation <participation/q-b> ; scg:callTopic <topic/hub> ; scg:scientificField <field/hub> .
+  <participation/q-b> a scg:Participation ; scg:participant <org/b> .
+  <project/r> a scg:Project ; scg:callTopic <topic/hub> , <topic/small> ; scg:scientificField <field/hub> .
+  <org/a> a scg:Organisation ; rdfs:label "A" ; scg:basedIn <city/c> .
+  <org/b> a scg:Organisation ; rdfs:label "B" ; scg:basedIn <city/d> .
+  <city/c> a scg:City ; rdfs:label "C"@en ; wgs84:lat "2.5"^^xsd:decimal , "1.5"^^xsd:decimal ; wgs84:long "3.0"^^xsd:double .
+  <city/d> a scg:City ; wgs84:lat "1.0"^^xsd:decimal .
+  <document/x> a scg:Document ; rdfs:label "a document" ; scg:concerns <project/p> .
+}
+"""
+
+
+def reading_stores():
+    from rdflib import Dataset
+
+    ds = Dataset()
+    ds.parse(data=READING, format="trig")
+    mem, oxi = MemoryStore(), OxigraphStore()
+    mem.load_dataset(ds)
+    oxi.load_dataset(ds)
+    return mem, oxi
+
+
+@pytest.mark.parametrize("which", [0, 1], ids=["memory", "oxigraph"])
+def test_read_graph_gives_the_definition(which):
+    """Kinds (the first of KINDS), labels (the least English or plain one), coordinates
+    (cities with both), partners directly or through a participation (once), call topics and
+    fields tied to more than max_shared things left out, links to other things dropped."""
+    from scgraph.analysis.networks import read_graph
+
+    store = reading_stores()[which]
+    i = {k: str(ID[k]) for k in ("project/p", "project/q", "project/r", "org/a", "org/b", "city/c",
+                                 "city/d", "topic/small", "topic/hub", "field/hub")}
+    h = read_graph(store, max_shared=2)
+    assert h.nodes == sorted(v for k, v in i.items() if "hub" not in k)
+    assert {v: h.kind(v) for v in h.nodes} == {
+        i["project/p"]: "project", i["project/q"]: "meeting", i["project/r"]: "project",
+        i["org/a"]: "organisation", i["org/b"]: "organisation", i["city/c"]: "city",
+        i["city/d"]: "city", i["topic/small"]: "theme"}
+    assert h.label(i["project/p"]) == "P plain"
+    assert h.label(i["project/q"]) == 'Q "quoted"\nline'
+    assert h.label(i["project/r"]) == "id:project/r"  # no label: its short name
+    assert h.coords == {h.index[i["city/c"]]: (1.5, 3.0)}
+    links = {(h.nodes[a], h.relations[r], h.nodes[b]) for a, b, r in zip(h.src, h.dst, h.rel)}
+    assert links == {
+        (i["org/a"], "partner", i["project/p"]), (i["org/b"], "partner", i["project/p"]),
+        (i["org/b"], "partner", i["project/q"]), (i["city/c"], "based in", i["org/a"]),
+        (i["city/d"], "based in", i["org/b"]), (i["project/p"], "call topic", i["topic/small"]),
+        (i["project/r"], "call topic", i["topic/small"])}
+    full = read_graph(store, max_shared=None)
+    assert {i["topic/hub"], i["field/hub"]} <= set(full.nodes)
+    assert full.shape == (10, h.shape[1] + 6)
+    g = h.to_networkx()
+    assert g.edges[i["project/p"], i["org/a"]]["relation"] == "partner"
+    back = HeteroGraph.from_networkx(g).to_networkx()
+    assert list(back.edges(data=True)) == list(g.edges(data=True))
+    assert list(back.nodes(data=True)) == list(g.nodes(data=True))
+
+
+def test_read_graph_is_the_same_on_both_stores_and_in_parallel():
+    from scgraph.analysis.networks import raw_rows, raw_rows_many, read_graph
+
+    mem, oxi = reading_stores()
+    a, b = read_graph(mem), read_graph(oxi)
+    assert list(a.to_networkx().nodes(data=True)) == list(b.to_networkx().nodes(data=True))
+    assert list(a.to_networkx().edges(data=True)) == list(b.to_networkx().edges(data=True))
+    jobs = [("analysis_edges", {"max": "2"}), ("analysis_nodes", {}), ("analysis_labels", {})]
+    for store in (mem, oxi):
+        got = [f() for f in raw_rows_many(store, jobs)]
+        want = [raw_rows(store, n, p) for n, p in jobs]
+        assert [(names, sorted(rows)) for names, rows in got] == [(names, sorted(rows)) for names, rows in want]
+    # the rdflib store's terms are written as Oxigraph writes TSV
+    assert sorted(raw_rows(mem, "analysis_labels")[1]) == sorted(raw_rows(oxi, "analysis_labels")[1])
+
+
+def test_hub_collaborators_are_no_shared_neighbours():
+    """A collaborator tied to more than max_shared things adds nothing to a pair's score, as a
+    context node tied to more does not."""
+    g = nx.Graph()
+    for p in "abch":
+        g.add_node(f"p{p}", kind="project", label=p.upper())
+    for p in "abc":
+        g.add_edge("ph", f"p{p}", relation="synergy")
+    assert [(s.a, s.b, s.score) for s in suggest(g, "project", max_shared=3)] == [
+        ("pa", "pb", pytest.approx(1 / math.log(3))), ("pa", "pc", pytest.approx(1 / math.log(3))),
+        ("pb", "pc", pytest.approx(1 / math.log(3)))]
+    assert suggest(g, "project", max_shared=2) == []
+
+
+def test_metrics_json_holds_what_metrics_csv_holds(synthetic):
+    import json
+
+    from scgraph.analysis import outputs
+
+    r = analyse(synthetic, top=3)
+    files = outputs(r)
+    doc = json.loads(files["metrics.json"])
+    rows = list(csv.DictReader(_io.StringIO(files["metrics.csv"].decode())))
+    assert sum(len(doc[n]["nodes"]) for n in doc) == len(rows) > 100
+    for row in rows[:: max(1, len(rows) // 50)]:
+        rec = next(x for x in doc[row["network"]]["nodes"] if x["node"] == row["node"])
+        assert (rec["label"], rec["kind"], rec["degree"], f"{rec['pagerank']:.6f}", rec["community"]) == (
+            row["label"], row["kind"], int(row["degree"]), row["pagerank"], int(row["community"]))
+    assert doc["project"]["communities"] == r.communities["project"]
+    assert doc["city"]["nodes_count"] == r.shape("city")[0]
+    # the top of each ranking is the head of the full sort
+    from scgraph.analysis.run import top_ranked
+
+    for net in r.metrics:
+        full = sorted(r.metrics[net], key=lambda m: (-m.pagerank, r.label(m.node), m.node))
+        assert top_ranked(r, net, "pagerank") == full[:10]

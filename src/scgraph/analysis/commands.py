@@ -84,9 +84,15 @@ def open_loaded(build_dir: Path, data: list[Path] | None, store: str, quiet: boo
     opener = getattr(_store, "open_query_store", open_store)
     st = opener(store)
     remote = isinstance(st, getattr(_store, "SparqlStore", ()))
-    if data or not (remote or len(st)):
+    if data or not (remote or _holds_a_graph(st)):
         st.load_dataset(load(build_dir, data, quiet))
     return st
+
+
+def _holds_a_graph(st: Store) -> bool:
+    """Whether ``st`` holds any triple: one ASK (len() counts the registry's 10^7 quads, 2 s)."""
+    result = st.query("ASK { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }")
+    return bool(result.boolean)
 
 
 def _result(st: Store, seed: int, method: str = "adamic-adar", top: int = 20) -> AnalysisResult:

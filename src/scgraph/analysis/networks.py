@@ -6,6 +6,9 @@ the whole registry in Oxigraph. Python takes over after SPARQL: it picks each no
 joins the links into evidence ("met at the same meeting", "shared theme", ...) and projects
 with sparse matrices, so that a network of 10^5 projects stays linear in its links.
 
+The heterogeneous graph is kept as arrays (:class:`HeteroGraph`: integer node ids, one row
+per link); it becomes a NetworkX graph only for figures, exports and the pairwise reference
+definitions (:func:`incidences`, :func:`shared_nodes`) that the tests compare with.
 Node identifiers are the IRIs as strings; every node has ``kind`` and ``label``, cities
 ``lat`` and ``lon`` where known.
 """
@@ -15,7 +18,8 @@ from __future__ import annotations
 import re
 import weakref
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -27,7 +31,7 @@ from scipy import sparse
 from .. import catalogue
 from ..namespaces import short
 from ..errors import StoreError
-from ..store import OxigraphStore, Store, query_error
+from ..store import OxigraphStore, Store, bind_values, query_error
 
 #: Node kinds, in the order that decides a thing's kind when it has several.
 KINDS: tuple[str, ...] = ("meeting", "project", "cluster", "initiative", "organisation",
@@ -83,24 +87,67 @@ def select(store: Store, name: str) -> list[dict[str, object]]:
     return [dict(zip(result.vars, row)) for row in result.rows]
 
 
-def select_values(store: Store, name: str) -> tuple[list[str], list[tuple[str | None, ...]]]:
-    """Run the catalogue query ``name`` (no parameters) on ``store``; rows as tuples of the
-    terms' lexical values (None where unbound). On an embedded Oxigraph store the results are
-    written as SPARQL TSV by Oxigraph itself and split here (:func:`parse_tsv`): no Python
-    object per term, half the time of reading 10^6 rows term by term."""
+def select_values(store: Store, name: str, params: dict[str, str] | None = None,
+                  ) -> tuple[list[str], list[tuple[str | None, ...]]]:
+    """Run the catalogue query ``name`` on ``store``; rows as tuples of the terms' lexical
+    values (None where unbound). On an embedded Oxigraph store the results are written as
+    SPARQL TSV by Oxigraph itself and split here (:func:`parse_tsv`): no Python object per
+    term, half the time of reading 10^6 rows term by term."""
     query = catalogue.get_query(name)
     if isinstance(store, OxigraphStore):
-        catalogue.check_syntax(query)
-        try:
-            res = store.store.query(query.sparql, use_default_graph_as_union=True)
-            data = res.serialize(format=ox.QueryResultsFormat.TSV)
-        except (SyntaxError, RuntimeError) as e:
-            raise query_error(e) from None
-        except OSError as e:
-            raise StoreError(f"cannot read the Oxigraph store: {e}", path=store.path) from None
-        return parse_tsv(data)
-    result = catalogue.run(store, query)
+        names, raw = _tsv_rows(store, query, params or {})
+        value = _tsv_value
+        return names, [tuple(f[1:-1] if f[:1] == "<" else value(f) for f in row) for row in raw]
+    result = catalogue.run(store, query, params)
     return list(result.vars), [tuple(None if t is None else str(t) for t in row) for row in result.rows]
+
+
+def _tsv_rows(store: OxigraphStore, query: catalogue.Query,
+              params: dict[str, str]) -> tuple[list[str], list[list[str]]]:
+    """The variables and the raw SPARQL TSV fields of each row of ``query`` on ``store``."""
+    return split_tsv(_tsv_bytes(store, query, params))
+
+
+def _tsv_bytes(store: OxigraphStore, query: catalogue.Query, params: dict[str, str]) -> bytes:
+    """The SPARQL TSV results of ``query`` on ``store``, written by Oxigraph (which lets other
+    Python threads run meanwhile)."""
+    sparql = bind_values(query.sparql, catalogue.bindings(query, params)) if params else query.sparql
+    catalogue.check_syntax(query)
+    try:
+        res = store.store.query(sparql, use_default_graph_as_union=True)
+        return res.serialize(format=ox.QueryResultsFormat.TSV)
+    except (SyntaxError, RuntimeError) as e:
+        raise query_error(e) from None
+    except OSError as e:
+        raise StoreError(f"cannot read the Oxigraph store: {e}", path=store.path) from None
+
+
+Rows = tuple[list[str], list[list[str]]]
+
+
+def raw_rows_many(store: Store, jobs: list[tuple[str, dict[str, str]]]) -> list[Callable[[], Rows]]:
+    """Start the catalogue queries ``jobs`` (name, parameters); a function per job that waits
+    for its rows (as :func:`raw_rows`). On Oxigraph two queries run at a time in threads, as
+    Oxigraph evaluates without holding Python's lock: on two cores the registry's three
+    bulk queries take the time of the longest."""
+    if not isinstance(store, OxigraphStore):
+        return [lambda n=n, p=p: raw_rows(store, n, p) for n, p in jobs]  # type: ignore[misc]
+    queries = [(catalogue.get_query(n), p) for n, p in jobs]
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="scgraph-sparql")
+    try:
+        futures = [pool.submit(_tsv_bytes, store, q, p) for q, p in queries]
+    finally:
+        pool.shutdown(wait=False)
+    return [lambda f=f: split_tsv(f.result()) for f in futures]  # type: ignore[misc]
+
+
+def split_tsv(data: bytes) -> tuple[list[str], list[list[str]]]:
+    """Variables and rows of raw fields of a SPARQL TSV result."""
+    lines = data.decode("utf-8").split("\n")
+    names = [v[1:] for v in lines[0].split("\t")] if lines and lines[0] else []
+    if lines and lines[-1] == "":
+        lines.pop()  # the final newline
+    return names, [line.split("\t") for line in lines[1:]]
 
 
 _ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))", re.S)
@@ -133,68 +180,331 @@ def _tsv_value(field: str) -> str | None:
 
 def parse_tsv(data: bytes) -> tuple[list[str], list[tuple[str | None, ...]]]:
     """Variables and rows (lexical values, None where unbound) of a SPARQL TSV result."""
-    lines = data.decode("utf-8").split("\n")
-    names = [v[1:] for v in lines[0].split("\t")] if lines and lines[0] else []
+    names, raw = split_tsv(data)
     value = _tsv_value
-    rows = [tuple(f[1:-1] if f[:1] == "<" else value(f) for f in line.split("\t"))
-            for line in lines[1:] if line or len(names) == 1]
-    if len(names) == 1 and rows and lines[-1] == "":
-        rows.pop()  # the final newline
-    return names, rows
+    return names, [tuple(f[1:-1] if f[:1] == "<" else value(f) for f in row) for row in raw]
 
 
 # --------------------------------------------------------------------------- heterogeneous graph
 
 
-def heterogeneous_graph(store: Store) -> nx.Graph:
+@dataclass(eq=False)
+class HeteroGraph:
+    """The heterogeneous graph as arrays: nodes in sorted order, a kind per node, and one row
+    per (pair of nodes, relation). What the analyses compute on; :meth:`to_networkx` makes the
+    NetworkX graph that figures and exports draw (a registry's has 10^5 nodes and 10^6 links,
+    which take NetworkX seconds to build and gigabytes to hold)."""
+
+    nodes: list[str]  # sorted IRIs; node i is nodes[i]
+    kinds: np.ndarray  # index into KINDS per node
+    labels: list[str]  # English (or plain) label per node, else its short name
+    coords: dict[int, tuple[float, float]]  # node -> (lat, lon), cities only
+    relations: list[str]  # sorted relation names
+    src: np.ndarray  # per link: node index, src < dst
+    dst: np.ndarray
+    rel: np.ndarray  # per link: index into relations; links sorted by (src, dst, rel)
+    _index: dict[str, int] | None = field(default=None, repr=False)
+    _pairs: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+
+    @property
+    def index(self) -> dict[str, int]:
+        """IRI -> node index."""
+        if self._index is None:
+            self._index = {v: i for i, v in enumerate(self.nodes)}
+        return self._index
+
+    def pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """The edges of the simple graph (one per linked pair, i < j), sorted."""
+        if self._pairs is None:
+            if len(self.src) == 0:
+                self._pairs = (self.src, self.dst)
+            else:
+                first = np.ones(len(self.src), dtype=bool)
+                first[1:] = (self.src[1:] != self.src[:-1]) | (self.dst[1:] != self.dst[:-1])
+                self._pairs = (self.src[first], self.dst[first])
+        return self._pairs
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(nodes, edges)."""
+        return len(self.nodes), len(self.pairs()[0])
+
+    def __contains__(self, node: object) -> bool:
+        return node in self.index
+
+    def kind(self, node: str) -> str:
+        return KINDS[int(self.kinds[self.index[node]])]
+
+    def label(self, node: str) -> str:
+        return self.labels[self.index[node]]
+
+    def attrs(self, i: int) -> dict[str, object]:
+        """The NetworkX node attributes of node ``i``: kind, label (and lat, lon)."""
+        a: dict[str, object] = {"kind": KINDS[int(self.kinds[i])], "label": self.labels[i]}
+        if i in self.coords:
+            a["lat"], a["lon"] = self.coords[i]
+        return a
+
+    def linked(self, node: str, relation: str, kind: str) -> list[str]:
+        """The nodes of ``kind`` tied to ``node`` by ``relation``, sorted."""
+        i = self.index.get(node)
+        if i is None or relation not in self.relations:
+            return []
+        r = self.relations.index(relation)
+        hit = (self.rel == r) & ((self.src == i) | (self.dst == i))
+        other = np.where(self.src[hit] == i, self.dst[hit], self.src[hit])
+        k = KINDS.index(kind)
+        return sorted(self.nodes[j] for j in other.tolist() if self.kinds[j] == k)
+
+    def _sorted_relations(self) -> HeteroGraph:
+        """The same graph with its relation names in sorted order (codes renumbered)."""
+        order = sorted(range(len(self.relations)), key=lambda r: self.relations[r])
+        if order == list(range(len(self.relations))):
+            return self
+        code = {self.relations[r]: r for r in range(len(self.relations))}
+        names = [self.relations[r] for r in self.rel.tolist()]
+        return _from_codes(self.nodes, self.kinds, self.labels, self.coords, code,
+                           self.src, self.dst, [code[x] for x in names])
+
+    def to_networkx(self) -> nx.Graph:
+        """The graph with nodes and edges in sorted order (so algorithms repeat); each edge
+        carries ``relation`` ("; "-joined, sorted) and ``weight`` 1."""
+        g = nx.Graph()
+        g.add_nodes_from((v, self.attrs(i)) for i, v in enumerate(self.nodes))
+        rels: dict[tuple[int, int], list[str]] = {}
+        names = self.relations
+        for a, b, r in zip(self.src.tolist(), self.dst.tolist(), self.rel.tolist()):
+            rels.setdefault((a, b), []).append(names[r])
+        nodes = self.nodes
+        g.add_edges_from((nodes[a], nodes[b], {"relation": "; ".join(rs), "weight": 1})
+                         for (a, b), rs in rels.items())
+        return g
+
+    @classmethod
+    def from_networkx(cls, g: nx.Graph) -> HeteroGraph:
+        """The arrays of a graph in the shape :meth:`to_networkx` makes (``kind``, ``label``,
+        ``lat``/``lon`` on nodes, ``relation`` on edges)."""
+        kinds = {v: str(k) for v, k in g.nodes(data="kind")}
+        labels = {v: d.get("label") for v, d in g.nodes(data=True)}
+        coords = {v: (float(d["lat"]), float(d["lon"])) for v, d in g.nodes(data=True)
+                  if "lat" in d and "lon" in d and d.get("kind") == "city"}
+        links = [(a, r, b) for a, b, rel in g.edges(data="relation", default="")
+                 for r in str(rel).split("; ")]
+        return _assemble(kinds, labels, coords, links)
+
+
+def as_hetero(g: nx.Graph | HeteroGraph) -> HeteroGraph:
+    """``g`` as arrays (cached for a NetworkX graph while it keeps its size)."""
+    if isinstance(g, HeteroGraph):
+        return g
+    shape = (g.number_of_nodes(), g.number_of_edges())
+    cached = _HETERO.get(g)
+    if cached is not None and cached[0] == shape:
+        return cached[1]
+    h = HeteroGraph.from_networkx(g)
+    _HETERO[g] = (shape, h)
+    return h
+
+
+_HETERO: weakref.WeakKeyDictionary[nx.Graph, tuple[tuple[int, int], HeteroGraph]] = (
+    weakref.WeakKeyDictionary())
+
+
+def node_kind(g: nx.Graph | HeteroGraph, node: str) -> str:
+    """The kind of ``node`` ("" if it is not in ``g``)."""
+    if isinstance(g, HeteroGraph):
+        return g.kind(node) if node in g else ""
+    return str(g.nodes[node]["kind"]) if node in g else ""
+
+
+def node_label(g: nx.Graph | HeteroGraph, node: str) -> str:
+    """The label of ``node`` (the IRI if it is not in ``g``)."""
+    if isinstance(g, HeteroGraph):
+        return g.label(node) if node in g else node
+    return str(g.nodes[node].get("label", node)) if node in g else node
+
+
+def _assemble(kinds: Mapping[str, str], labels: Mapping[str, str | None],
+              coords: Mapping[str, tuple[float, float]],
+              links: Iterable[tuple[str, str, str]],
+              iri: Callable[[str], str] | None = None) -> HeteroGraph:
+    """A HeteroGraph from node kinds, labels, city coordinates and (source, relation, target)
+    links, all keyed by node (``iri`` turns a key into the node's IRI when they differ); links
+    to or from other things, and self-links, are dropped."""
+    keys = sorted(kinds, key=iri) if iri is not None else sorted(kinds)
+    nodes = [iri(k) for k in keys] if iri is not None else keys
+    index = {k: i for i, k in enumerate(keys)}
+    code = {k: i for i, k in enumerate(KINDS)}
+    try:
+        kind_arr = np.fromiter((code[kinds[k]] for k in keys), dtype=np.int8, count=len(keys))
+    except KeyError as e:
+        raise ValueError(f"unknown node kind {e.args[0]!r}; use one of {', '.join(KINDS)}") from None
+    label_list = [labels.get(k) or short(URIRef(v)) for k, v in zip(keys, nodes)]
+    city = code["city"]
+    coord = {index[k]: c for k, c in coords.items() if k in index and kind_arr[index[k]] == city}
+    rel_code: dict[str, int] = {}
+    a: list[int] = []
+    b: list[int] = []
+    r: list[int] = []
+    get = index.get
+    for s, rel, t in links:
+        i, j = get(s), get(t)
+        if i is None or j is None or i == j:
+            continue
+        c = rel_code.get(rel)
+        if c is None:
+            c = rel_code[rel] = len(rel_code)
+        a.append(i)
+        b.append(j)
+        r.append(c)
+    return _from_codes(nodes, kind_arr, label_list, coord, rel_code, a, b, r,
+                       None if iri is not None else index)
+
+
+def _from_codes(nodes: list[str], kinds: np.ndarray, labels: list[str],
+                coords: dict[int, tuple[float, float]], rel_code: dict[str, int],
+                a: Iterable[int] | np.ndarray, b: Iterable[int] | np.ndarray,
+                r: Iterable[int] | np.ndarray, index: dict[str, int] | None = None) -> HeteroGraph:
+    relations = sorted(rel_code)
+    remap = np.zeros(max(len(rel_code), 1), dtype=np.int64)
+    for name, c in rel_code.items():
+        remap[c] = relations.index(name)
+    ai, bi = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+    ri = remap[np.asarray(r, dtype=np.int64)] if len(ai) else np.zeros(0, dtype=np.int64)
+    lo, hi = np.minimum(ai, bi), np.maximum(ai, bi)
+    n, k = max(len(nodes), 1), max(len(relations), 1)
+    key = np.unique((lo * n + hi) * k + ri)  # sorted by (src, dst, relation), duplicates gone
+    pair, rel = np.divmod(key, k)
+    src, dst = np.divmod(pair, n)
+    return HeteroGraph(nodes, kinds, labels, coords, relations, src, dst, rel, index)
+
+
+def read_graph(store: Store, *, max_shared: int | None = MAX_SHARED) -> HeteroGraph:
+    """The heterogeneous graph of ``store`` as arrays: the nodes of ``analysis_nodes`` (a
+    thing of several kinds gets the first of :data:`KINDS`), their labels (the first in
+    code-point order of their English or plain labels in ``analysis_labels``), the links of
+    ``analysis_edges`` and an edge between every two parties of a recorded synergy
+    (``analysis_synergies``). Call topics and scientific fields tied to more than
+    ``max_shared`` things are left out (None: none is).
+
+    Rows are read as SPARQL TSV fields (:func:`raw_rows`) and nodes keyed by their ``<IRI>``
+    field, so a row costs a split and two dictionary look-ups (10^6 rows for 10^5 projects)."""
+    params = {} if max_shared is None else {"max": str(max_shared)}
+    # the longest first: while it runs, the others are read and parsed
+    edges, nodes, labels_ = raw_rows_many(store, [("analysis_edges", params), ("analysis_nodes", params),
+                                                  ("analysis_labels", {})])
+    rank = {k: i for i, k in enumerate(KINDS)}
+    value = _cached_value()
+    kinds: dict[str, str] = {}
+    coords: dict[str, tuple[float, float]] = {}
+    names, rows = nodes()
+    ni, ki, lai, loi = (names.index(v) for v in ("node", "kind", "lat", "long"))
+    for row in rows:
+        node, kind = row[ni], value(row[ki])
+        if node[:1] != "<" or kind not in rank:
+            continue
+        old = kinds.get(node)
+        if old is None or rank[kind] < rank[old]:
+            kinds[node] = kind  # type: ignore[assignment]
+        lat, lon = _float(_tsv_value(row[lai])), _float(_tsv_value(row[loi]))
+        if lat is not None and lon is not None:
+            coords[node] = min(coords.get(node, (lat, lon)), (lat, lon))
+    labels: dict[str, str] = {}
+    names, rows = labels_()
+    ni, li = names.index("node"), names.index("label")
+    for row in rows:
+        node, lit = row[ni], row[li]
+        if node not in kinds or lit[:1] in ("<", "_", ""):
+            continue  # not a node, or not a literal
+        text, lang = _literal(lit)
+        if lang is None or lang == "en":
+            old = labels.get(node)
+            if old is None or text < old:
+                labels[node] = text
+    del rows
+    names, rows = edges()
+    si, ri, ti = (names.index(v) for v in ("source", "relation", "target"))
+    links = [(row[si], row[ri], row[ti]) for row in rows]
+    links += [(f"<{a}>", SYNERGY_RELATION, f"<{b}>") for a, b, _s in synergy_pairs(store)]
+    h = _assemble(kinds, labels, coords, links, iri=_strip)
+    h.relations = [r if r == SYNERGY_RELATION else str(value(r)) for r in h.relations]
+    return h._sorted_relations()
+
+
+def _strip(key: str) -> str:
+    return key[1:-1]
+
+
+def _cached_value() -> Callable[[str], str | None]:
+    """:func:`_tsv_value` with a cache, for fields that repeat (kinds, relations)."""
+    cache: dict[str, str | None] = {}
+
+    def value(field: str) -> str | None:
+        if field in cache:
+            return cache[field]
+        v = cache[field] = _tsv_value(field)
+        return v
+
+    return value
+
+
+def _literal(field: str) -> tuple[str, str | None]:
+    """The lexical value and language tag (None if none) of a literal in SPARQL TSV."""
+    if field[:1] != '"':
+        return field, None  # a number or boolean written bare
+    end = field.rindex('"')
+    body = field[1:end]
+    lang = field[end + 2:] if field[end + 1:end + 2] == "@" else None
+    return (_ESCAPE.sub(_unescape, body) if "\\" in body else body), lang
+
+
+def raw_rows(store: Store, name: str, params: dict[str, str] | None = None,
+             ) -> tuple[list[str], list[list[str]]]:
+    """Run the catalogue query ``name``; its rows as SPARQL TSV fields (``<IRI>``, a quoted
+    literal, empty where unbound). Oxigraph writes them itself; another store's terms are
+    written the same way here (N-Triples syntax, which TSV uses)."""
+    query = catalogue.get_query(name)
+    if isinstance(store, OxigraphStore):
+        return _tsv_rows(store, query, params or {})
+    result = catalogue.run(store, query, params)
+    return list(result.vars), [[_tsv_term(t) for t in row] for row in result.rows]
+
+
+_TSV_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"})
+
+
+def _tsv_term(term: object) -> str:
+    """An rdflib term as a SPARQL TSV field, as Oxigraph writes it (empty if unbound)."""
+    if term is None:
+        return ""
+    if isinstance(term, URIRef):
+        return f"<{term}>"
+    if isinstance(term, Literal):
+        text = '"' + str(term).translate(_TSV_ESCAPES) + '"'
+        if term.language:
+            return f"{text}@{term.language}"
+        if term.datatype is not None:
+            return f"{text}^^<{term.datatype}>"
+        return text
+    return f"_:{term}"
+
+
+def heterogeneous_graph(store: Store, *, max_shared: int | None = MAX_SHARED) -> nx.Graph:
     """The graph of projects, initiatives, clusters, meetings, organisations, people, cities and
     themes, with an edge for each link of ``analysis_edges`` and each pair of parties of a
-    recorded synergy (``analysis_synergies``); edges carry ``relation`` ("; "-joined)."""
-    kinds: dict[str, str] = {}
-    attrs: dict[str, dict[str, object]] = {}
-    rank = {k: i for i, k in enumerate(KINDS)}
-    names, rows = select_values(store, "analysis_nodes")
-    col = {v: i for i, v in enumerate(names)}
-    ni, ki, li, lai, loi = (col[v] for v in ("node", "kind", "label", "lat", "long"))
-    for row in sorted(rows, key=lambda r: (r[ni] or "", r[ki] or "")):
-        node, kind = row[ni] or "", row[ki] or ""
-        if kind not in rank:
-            continue
-        if node not in kinds or rank[kind] < rank[kinds[node]]:
-            kinds[node] = kind
-        a = attrs.setdefault(node, {})
-        if row[li] is not None and "label" not in a:
-            a["label"] = row[li]
-        lat, lon = _float(row[lai]), _float(row[loi])
-        if lat is not None and lon is not None:
-            a["lat"], a["lon"] = lat, lon
-    relations: dict[tuple[str, str], set[str]] = defaultdict(set)
-    names, rows = select_values(store, "analysis_edges")
-    si, ri, ti = (names.index(v) for v in ("source", "relation", "target"))
-    for row in rows:
-        s, t = row[si] or "", row[ti] or ""
-        if s in kinds and t in kinds and s != t:
-            relations[(min(s, t), max(s, t))].add(row[ri] or "")
-    for a, b, _synergy in synergy_pairs(store):
-        if a in kinds and b in kinds:
-            relations[(a, b)].add("synergy")
-    return build_graph(kinds, attrs, relations)
+    recorded synergy (``analysis_synergies``); edges carry ``relation`` ("; "-joined).
+    :func:`read_graph` gives the same as arrays."""
+    return read_graph(store, max_shared=max_shared).to_networkx()
 
 
 def build_graph(kinds: dict[str, str], attrs: dict[str, dict[str, object]],
                 relations: dict[tuple[str, str], set[str]]) -> nx.Graph:
     """A graph with nodes and edges inserted in sorted order, so algorithms repeat."""
-    g = nx.Graph()
-    for node in sorted(kinds):
-        a = dict(attrs.get(node, {}))
-        a.setdefault("label", short(URIRef(node)))
-        if kinds[node] != "city":
-            a.pop("lat", None)
-            a.pop("lon", None)
-        g.add_node(node, kind=kinds[node], **a)
-    for (a, b) in sorted(relations):
-        g.add_edge(a, b, relation="; ".join(sorted(relations[(a, b)])), weight=1)
-    return g
+    labels = {v: a.get("label") for v, a in attrs.items()}  # type: ignore[misc]
+    coords = {v: (float(a["lat"]), float(a["lon"])) for v, a in attrs.items()  # type: ignore[arg-type]
+              if "lat" in a and "lon" in a}
+    links = [(a, r, b) for (a, b), rs in relations.items() for r in rs]
+    return _assemble(kinds, labels, coords, links).to_networkx()  # type: ignore[arg-type]
 
 
 def synergy_pairs(store: Store) -> list[tuple[str, str, str]]:
@@ -283,7 +593,8 @@ def _incidence_sets(g: nx.Graph, kind: str, things: Iterable[str]) -> dict[str, 
     return {ev: pairs for ev, pairs in out.items() if pairs}
 
 
-def incidences(g: nx.Graph, kind: str, things: Iterable[str] | None = None) -> list[Incidence]:
+def incidences(g: nx.Graph | HeteroGraph, kind: str,
+               things: Iterable[str] | None = None) -> list[Incidence]:
     """What ties each thing of ``kind`` to the nodes it may share with another thing.
 
     project: meetings attended (MEETING), clusters it is a member or part of or in a recorded
@@ -297,12 +608,14 @@ def incidences(g: nx.Graph, kind: str, things: Iterable[str] | None = None) -> l
     """
     if kind not in COLLABORATION:
         raise ValueError(f"no projection for kind {kind!r}")
+    if isinstance(g, HeteroGraph):
+        g = g.to_networkx()
     todo = sorted(things) if things is not None else [n for n, k in g.nodes(data="kind") if k == kind]
     sets = _incidence_sets(g, kind, todo)
     return sorted((t, ev, v) for ev, pairs in sets.items() for t, v in pairs)
 
 
-def recorded_synergies(g: nx.Graph, kind: str) -> set[tuple[str, str]]:
+def recorded_synergies(g: nx.Graph | HeteroGraph, kind: str) -> set[tuple[str, str]]:
     """Pairs (a < b) of things of ``kind`` that a recorded synergy ties."""
     adj = _adjacency(g)
     t = adj.of_kind(kind)
@@ -342,43 +655,24 @@ class _Adjacency:
         return sparse.diags((self.kinds == KINDS.index(kind)).astype(float))
 
 
-_ADJACENCY: weakref.WeakKeyDictionary[nx.Graph, tuple[tuple[int, int], _Adjacency]] = (
-    weakref.WeakKeyDictionary())
+_ADJACENCY: weakref.WeakKeyDictionary[HeteroGraph, _Adjacency] = weakref.WeakKeyDictionary()
 
 
-def _adjacency(g: nx.Graph) -> _Adjacency:
-    shape = (g.number_of_nodes(), g.number_of_edges())
-    cached = _ADJACENCY.get(g)
-    if cached is not None and cached[0] == shape:
-        return cached[1]
-    nodes = sorted(g.nodes)
-    idx = {v: i for i, v in enumerate(nodes)}
-    code = {k: i for i, k in enumerate(KINDS)}
-    kinds = np.fromiter((code.get(g.nodes[v].get("kind"), -1) for v in nodes), dtype=np.int64,
-                        count=len(nodes))
-    split: dict[str, list[str]] = {}
-    ends: dict[str, tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
-    for a, b, rel in g.edges(data="relation", default=""):
-        parts = split.get(rel)
-        if parts is None:
-            parts = split[rel] = str(rel).split("; ")
-        i, j = idx[a], idx[b]
-        for r in parts:
-            e = ends[r]
-            e[0].append(i)
-            e[1].append(j)
-    n = len(nodes)
+def _adjacency(g: nx.Graph | HeteroGraph) -> _Adjacency:
+    h = as_hetero(g)
+    cached = _ADJACENCY.get(h)
+    if cached is not None:
+        return cached
+    n = len(h.nodes)
     by_relation = {}
-    for r, (i, j) in ends.items():
-        ii, jj = np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64)
-        by_relation[r] = _binary(np.concatenate([ii, jj]), np.concatenate([jj, ii]), (n, n))
-    linked = sparse.csr_matrix((n, n))
-    for m in by_relation.values():
-        linked = linked + m
-    linked = linked.tocsr()
-    linked.data[:] = 1.0
-    adj = _Adjacency(nodes, kinds, by_relation, linked)
-    _ADJACENCY[g] = (shape, adj)
+    for r, name in enumerate(h.relations):
+        hit = h.rel == r
+        i, j = h.src[hit], h.dst[hit]
+        by_relation[name] = _binary(np.concatenate([i, j]), np.concatenate([j, i]), (n, n))
+    pi, pj = h.pairs()
+    linked = _binary(np.concatenate([pi, pj]), np.concatenate([pj, pi]), (n, n))
+    adj = _Adjacency(h.nodes, h.kinds.astype(np.int64), by_relation, linked)
+    _ADJACENCY[h] = adj
     return adj
 
 
@@ -436,8 +730,12 @@ def member(K: sparse.spmatrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray
     if K.nnz == 0 or len(rows) == 0:
         return np.zeros(len(rows), dtype=bool)
     n = K.shape[1]
-    c = K.tocoo()
-    keys = np.unique(c.row.astype(np.int64) * n + c.col.astype(np.int64))
+    c = sparse.csr_matrix(K)
+    if not c.has_canonical_format:  # sorted, no duplicates: its keys are sorted and unique
+        c = c.copy()
+        c.sum_duplicates()
+    rows_of = np.repeat(np.arange(c.shape[0], dtype=np.int64), np.diff(c.indptr))
+    keys = rows_of * n + c.indices.astype(np.int64)
     want = rows.astype(np.int64) * n + cols.astype(np.int64)
     pos = np.minimum(np.searchsorted(keys, want), len(keys) - 1)
     return keys[pos] == want
@@ -455,6 +753,7 @@ class Incidences:
     shared: dict[str, sparse.csr_matrix]  # evidence -> things x things, upper: number shared
     K: sparse.csr_matrix  # things x things, symmetric 0/1: recorded collaborations
     left_out: list[str] = field(default_factory=list)  # shared nodes above MAX_SHARED
+    max_shared: int | None = None  # the cut these incidences were made with
 
     @property
     def index(self) -> dict[str, int]:
@@ -486,24 +785,21 @@ class Incidences:
         return out
 
 
-_PREPARED: weakref.WeakKeyDictionary[nx.Graph, dict[tuple[str, int], tuple[tuple[int, int], Incidences]]] = (
+_PREPARED: weakref.WeakKeyDictionary[HeteroGraph, dict[tuple[str, int], Incidences]] = (
     weakref.WeakKeyDictionary())
 
 
-def prepare(g: nx.Graph, kind: str, *, max_shared: int = MAX_SHARED,
+def prepare(g: nx.Graph | HeteroGraph, kind: str, *, max_shared: int = MAX_SHARED,
             hidden: Iterable[tuple[str, str]] = ()) -> Incidences:
     """The incidences of ``kind`` in ``g``; ``hidden`` collaborations are removed (evaluation).
 
     Each evidence is one sparse product ``B B^T`` (things x shared nodes), so the work grows
     with the links and the pairs that share something, never with all pairs."""
-    shape = (g.number_of_nodes(), g.number_of_edges())
-    cache = _PREPARED.setdefault(g, {})
-    hit = cache.get((kind, max_shared))
-    if hit is not None and hit[0] == shape:
-        full = hit[1]
-    else:
-        full = _prepare(g, kind, max_shared)
-        cache[(kind, max_shared)] = (shape, full)
+    h = as_hetero(g)
+    cache = _PREPARED.setdefault(h, {})
+    full = cache.get((kind, max_shared))
+    if full is None:
+        full = cache[(kind, max_shared)] = _prepare(h, kind, max_shared)
     hidden = list(hidden)
     if not hidden:
         return full
@@ -513,10 +809,11 @@ def prepare(g: nx.Graph, kind: str, *, max_shared: int = MAX_SHARED,
     mask = _binary(hi, hj, full.K.shape)
     K = (full.K - full.K.multiply(mask)).tocsr()
     K.eliminate_zeros()
-    return Incidences(full.kind, full.things, full.context, full.B, full.shared, K, full.left_out)
+    return Incidences(full.kind, full.things, full.context, full.B, full.shared, K, full.left_out,
+                      full.max_shared)
 
 
-def _prepare(g: nx.Graph, kind: str, max_shared: int) -> Incidences:
+def _prepare(g: HeteroGraph, kind: str, max_shared: int) -> Incidences:
     adj = _adjacency(g)
     t = adj.of_kind(kind)  # sorted, as the nodes are
     things = [adj.nodes[i] for i in t.tolist()]
@@ -554,7 +851,7 @@ def _prepare(g: nx.Graph, kind: str, max_shared: int) -> Incidences:
     cols = np.flatnonzero(np.asarray(context_b.sum(axis=0)).ravel() > 0)
     context = [adj.nodes[c] for c in cols.tolist()]
     B = _ones(context_b[:, cols])
-    return Incidences(kind, things, context, B, shared, K, sorted(left_out))
+    return Incidences(kind, things, context, B, shared, K, sorted(left_out), max_shared)
 
 
 @dataclass
@@ -577,11 +874,14 @@ class ProjectionArrays:
         """(nodes, edges)."""
         return len(self.things), len(self.rows)
 
-    def to_networkx(self, g: nx.Graph) -> nx.Graph:
+    def to_networkx(self, g: nx.Graph | HeteroGraph) -> nx.Graph:
         """The projection as a NetworkX graph (node attributes from ``g``)."""
         p = nx.Graph()
-        for t in self.things:
-            p.add_node(t, **g.nodes[t])
+        if isinstance(g, HeteroGraph):
+            index = g.index
+            p.add_nodes_from((t, g.attrs(index[t])) for t in self.things)
+        else:
+            p.add_nodes_from((t, g.nodes[t]) for t in self.things)
         evs = [e for e in EVIDENCE if e in self.counts]
         names = {e: "n_" + e.replace(" ", "_") for e in evs}
         columns = [self.counts[e].tolist() for e in evs]
@@ -602,7 +902,8 @@ class ProjectionArrays:
         return p
 
 
-def projection_arrays(g: nx.Graph, kind: str, *, max_shared: int = MAX_SHARED) -> ProjectionArrays:
+def projection_arrays(g: nx.Graph | HeteroGraph, kind: str, *,
+                      max_shared: int = MAX_SHARED) -> ProjectionArrays:
     """The projection of ``kind`` as arrays (see :func:`projection`), vectorised: no Python
     loop over the pairs."""
     inc = prepare(g, kind, max_shared=max_shared)
@@ -630,11 +931,15 @@ def projection_arrays(g: nx.Graph, kind: str, *, max_shared: int = MAX_SHARED) -
         counts[ev] = arr
         weights += arr
     del keys
-    collab = member(inc.K, rows, cols)
+    # a recorded collaboration is a pair with collaboration evidence (the upper half of K)
+    collab = np.zeros(len(rows), dtype=bool)
+    for ev in COLLABORATION[kind]:
+        if ev in counts:
+            collab |= counts[ev] > 0
     return ProjectionArrays(kind, inc.things, rows, cols, weights, counts, collab, len(inc.left_out))
 
 
-def projection(g: nx.Graph, kind: str, *, max_shared: int = MAX_SHARED) -> nx.Graph:
+def projection(g: nx.Graph | HeteroGraph, kind: str, *, max_shared: int = MAX_SHARED) -> nx.Graph:
     """The weighted one-mode projection of ``kind``: an edge for each pair that shares anything
     (or is tied by a recorded synergy). ``weight`` is the number of shared things, ``evidence``
     the kinds of evidence ("; "-joined, in :data:`EVIDENCE` order), ``n_<evidence>`` the count
@@ -647,14 +952,17 @@ class Networks(Mapping[str, nx.Graph]):
     graph only when it is looked up (a registry's project projection has 10^7 edges, which
     the metrics read from its arrays)."""
 
-    def __init__(self, g: nx.Graph, projections: dict[str, ProjectionArrays]) -> None:
-        self.graph = g
+    def __init__(self, g: HeteroGraph, projections: dict[str, ProjectionArrays]) -> None:
+        self.hetero = g
         self.arrays = projections
-        self._built: dict[str, nx.Graph] = {"heterogeneous": g}
+        self._built: dict[str, nx.Graph] = {}
 
     def __getitem__(self, name: str) -> nx.Graph:
         if name not in self._built:
-            self._built[name] = self.arrays[name].to_networkx(self.graph)
+            if name == "heterogeneous":
+                self._built[name] = self.hetero.to_networkx()
+            else:
+                self._built[name] = self.arrays[name].to_networkx(self.hetero)
         return self._built[name]
 
     def __iter__(self) -> Iterator[str]:
@@ -667,14 +975,13 @@ class Networks(Mapping[str, nx.Graph]):
         """(nodes, edges) of a network, without building it."""
         if name in self.arrays:
             return self.arrays[name].shape
-        g = self._built[name]
-        return g.number_of_nodes(), g.number_of_edges()
+        return self.hetero.shape
 
     def left_out(self, name: str) -> int:
         return self.arrays[name].left_out if name in self.arrays else 0
 
 
-def shared_nodes(g: nx.Graph, kind: str, a: str, b: str) -> dict[str, list[str]]:
+def shared_nodes(g: nx.Graph | HeteroGraph, kind: str, a: str, b: str) -> dict[str, list[str]]:
     """What ``a`` and ``b`` share, by evidence (node IRIs, sorted)."""
     rows = incidences(g, kind, (a, b))
     mine: dict[str, dict[str, set[str]]] = {a: defaultdict(set), b: defaultdict(set)}

@@ -19,7 +19,7 @@ from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, XSD
 
 from ..io import parse_into
 from ..namespaces import ANALYSIS_GRAPH, ID, SCG, SYNERGY_TYPE, bind_prefixes
-from .run import NETWORKS, RANKED, SUGGESTED, TOP_RANKED, AnalysisResult
+from .run import NETWORKS, RANKED, SUGGESTED, TOP_RANKED, AnalysisResult, top_ranked
 from .synergies import explanation
 
 _ID = str(ID)
@@ -40,9 +40,9 @@ def _dec(x: float) -> Literal:
 
 def run_iri(r: AnalysisResult) -> URIRef:
     """The run's IRI: a digest of its parameters and of the graph it analysed."""
-    g = r.graph
+    nodes, edges = r.shape("heterogeneous")
     digest = hashlib.sha256(json.dumps({
-        "params": r.params, "nodes": g.number_of_nodes(), "edges": g.number_of_edges(),
+        "params": r.params, "nodes": nodes, "edges": edges,
     }, sort_keys=True).encode("utf-8")).hexdigest()[:12]
     return ID[f"analysis/run/{digest}"]
 
@@ -61,7 +61,7 @@ def to_graph(r: AnalysisResult) -> Graph:
             node = ID[f"synergy/suggested/{slug(s.a)}/{slug(s.b)}"]
             out.add((node, RDF.type, SCG.Synergy))
             out.add((node, RDFS.label, Literal(f"Suggested synergy between {r.label(s.a)} and {r.label(s.b)}", lang="en")))
-            out.add((node, DCTERMS.description, Literal(explanation(r.graph, s), lang="en")))
+            out.add((node, DCTERMS.description, Literal(explanation(r.hetero, s), lang="en")))
             out.add((node, SCG.synergyBetween, URIRef(s.a)))
             out.add((node, SCG.synergyBetween, URIRef(s.b)))
             out.add((node, SCG.synergyType, SYNERGY_TYPE.suggested))
@@ -74,8 +74,7 @@ def to_graph(r: AnalysisResult) -> Graph:
 
     for net in NETWORKS:
         for metric in RANKED:
-            ms = sorted(r.metrics[net], key=lambda m: (-getattr(m, metric), r.label(m.node), m.node))
-            for rank, m in enumerate(ms[:TOP_RANKED], start=1):
+            for rank, m in enumerate(top_ranked(r, net, metric, TOP_RANKED), start=1):
                 node = ID[f"analysis/measurement/{net}/{metric.replace('_', '-')}/{slug(m.node)}"]
                 out.add((node, RDF.type, SCG.Measurement))
                 out.add((node, RDFS.label, Literal(f"{metric} of {r.label(m.node)} in the {net} network", lang="en")))
@@ -122,11 +121,12 @@ def add_analysis_graph(ds: Dataset, build_dir: Path | str) -> bool:
     return True
 
 
-def to_dataset(r: AnalysisResult) -> Dataset:
-    """The analysis results as a Dataset with the one named graph ``graph:analysis``."""
+def to_dataset(r: AnalysisResult, graph: Graph | None = None) -> Dataset:
+    """The analysis results as a Dataset with the one named graph ``graph:analysis``
+    (``graph``: what :func:`to_graph` gave for ``r``, if already made)."""
     ds = Dataset()
     bind_prefixes(ds)
     target = ds.graph(ANALYSIS_GRAPH)
-    for t in to_graph(r):
+    for t in graph if graph is not None else to_graph(r):
         target.add(t)
     return ds

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import networkx as nx
+import numpy as np
 
 from .. import io
 from ..store import Store
@@ -31,7 +32,16 @@ from .metrics import (
     components,
     node_metrics,
 )
-from .networks import MAX_SHARED, PROJECTED, Networks, heterogeneous_graph, projection_arrays
+from .networks import (
+    KINDS,
+    MAX_SHARED,
+    PROJECTED,
+    HeteroGraph,
+    Networks,
+    node_label,
+    projection_arrays,
+    read_graph,
+)
 from .synergies import (
     METHODS,
     AnalysisError,
@@ -74,8 +84,8 @@ class GroupSummary:
 class AnalysisResult:
     """Everything ``scgraph analyse`` computes."""
 
-    graph: nx.Graph
-    networks: Mapping[str, nx.Graph]  # a Networks: projections built on first look-up
+    hetero: HeteroGraph  # the heterogeneous graph as arrays (``graph``: as NetworkX)
+    networks: Mapping[str, nx.Graph]  # a Networks: graphs built on first look-up
     metrics: dict[str, list[NodeMetrics]]
     communities: dict[str, list[list[str]]]
     components: dict[str, list[list[str]]]
@@ -90,6 +100,13 @@ class AnalysisResult:
     params: dict[str, object] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per step, not written
 
+    @property
+    def graph(self) -> nx.Graph:
+        """The heterogeneous graph as NetworkX (built on first use, for figures)."""
+        if isinstance(self.networks, Networks):
+            return self.networks["heterogeneous"]
+        return self.hetero.to_networkx()
+
     def shape(self, net: str) -> tuple[int, int]:
         """(nodes, edges) of a network, without building a projection's NetworkX graph."""
         if isinstance(self.networks, Networks):
@@ -103,7 +120,10 @@ class AnalysisResult:
         return int(self.networks[net].graph.get("left_out", 0))
 
     def label(self, node: str) -> str:
-        return str(self.graph.nodes[node].get("label", node)) if node in self.graph else node
+        return node_label(self.hetero, node)
+
+    def kind(self, node: str) -> str:
+        return self.hetero.kind(node) if node in self.hetero else ""
 
 
 def analyse(store: Store, *, method: str = "adamic-adar", top: int = 20, seed: int = 0,
@@ -128,7 +148,7 @@ def analyse(store: Store, *, method: str = "adamic-adar", top: int = 20, seed: i
         clock[0] = now
 
     say("Building the networks from SPARQL")
-    g = heterogeneous_graph(store)
+    g = read_graph(store, max_shared=max_shared)
     lap("sparql to graph")
     networks = Networks(g, {kind: projection_arrays(g, kind, max_shared=max_shared) for kind in PROJECTED})
     lap("projections")
@@ -137,11 +157,13 @@ def analyse(store: Store, *, method: str = "adamic-adar", top: int = 20, seed: i
     # arrays (igraph), or as a NetworkX graph for the networkx engine
     nets: dict[str, Network] = {}
     for n in NETWORKS:
-        if n in networks.arrays and engine == "igraph":
+        if engine != "igraph":
+            nets[n] = networks[n]
+        elif n in networks.arrays:
             a = networks.arrays[n]
             nets[n] = from_arrays(a.things, a.rows, a.cols, a.weights)
         else:
-            nets[n] = networks[n]
+            nets[n] = from_arrays(g.nodes, *g.pairs())
     lap("projections")
     comps = {n: components(nets[n], engine=engine) for n in NETWORKS}
     lap("components")
@@ -179,20 +201,22 @@ def analyse(store: Store, *, method: str = "adamic-adar", top: int = 20, seed: i
                           cov, coverage_gaps, data_gaps, evaluation, params, timings)
 
 
-def group_summaries(g: nx.Graph, projects: Container[str], metrics: list[NodeMetrics],
+def group_summaries(g: HeteroGraph | nx.Graph, projects: Container[str], metrics: list[NodeMetrics],
                     cov: _gaps.Coverage) -> list[GroupSummary]:
     """One summary per initiative and cluster (those of the coverage query)."""
+    from .networks import as_hetero
+
+    h = as_hetero(g)
     by_node = {m.node: m for m in metrics}
     out = []
     for grp in sorted(cov.groups):
         members = sorted(p for p in cov.projects.get(grp, set()) if p in projects)
-        meetings = [n for n in g[grp] if g.nodes[n]["kind"] == "meeting"
-                    and "meeting of" in g.edges[grp, n]["relation"]] if grp in g else []
+        meetings = h.linked(grp, "meeting of", "meeting")
         themes = sorted(cov.themes(grp))
         covered = [t for t in themes if cov.count(grp, t) > 0]
         central = max(members, key=lambda p: (by_node[p].pagerank, p), default="")
         out.append(GroupSummary(
-            grp, str(g.nodes[grp].get("label", grp)) if grp in g else grp, cov.groups[grp],
+            grp, node_label(h, grp), cov.groups[grp],
             len(members), len(meetings), len(themes), len(covered),
             [t for t in themes if t not in covered],
             len({by_node[p].community for p in members}), central))
@@ -228,13 +252,52 @@ def _json(doc: object) -> bytes:
     return (json.dumps(fix(doc), indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
 
 
+def _json_listed(doc: dict[str, dict[str, object]]) -> bytes:
+    """JSON for a document of two levels of keys whose values are lists (metrics.json: 10^5
+    nodes per network): the keys indented as :func:`_json` does, each list item on a line of
+    its own, written by the json module's C encoder (``indent`` makes it fall back to Python,
+    ten times slower). Floats must be rounded already."""
+    dumps = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(", ", ": ")).encode
+    out = ["{"]
+    for i, net in enumerate(sorted(doc)):
+        out.append(f"  {dumps(str(net))}: {{")
+        fields = doc[net]
+        for j, key in enumerate(sorted(fields)):
+            value = fields[key]
+            end = "," if j + 1 < len(fields) else ""
+            if isinstance(value, (list, tuple)) and value:
+                out.append(f"    {dumps(str(key))}: [")
+                out.append(",\n".join("      " + dumps(item) for item in value))
+                out.append(f"    ]{end}")
+            else:
+                out.append(f"    {dumps(str(key))}: {dumps(value)}{end}")
+        out.append("  }," if i + 1 < len(doc) else "  }")
+    out.append("}")
+    return ("\n".join(out) + "\n").encode("utf-8")
+
+
+def top_ranked(r: AnalysisResult, net: str, metric: str, n: int = TOP_RANKED) -> list[NodeMetrics]:
+    """The ``n`` nodes of ``net`` with the highest ``metric`` (ties by label, then IRI): the
+    nodes whose value reaches the n-th highest, sorted (no sort of all 10^5)."""
+    ms = r.metrics[net]
+    if len(ms) <= n:
+        chosen = ms
+    else:
+        values = np.fromiter((getattr(m, metric) for m in ms), dtype=float, count=len(ms))
+        cut = np.partition(values, len(ms) - n)[len(ms) - n]
+        chosen = [ms[i] for i in np.flatnonzero(values >= cut).tolist()]
+    label = r.hetero.labels
+    index = r.hetero.index
+    return sorted(chosen, key=lambda m: (-getattr(m, metric), label[index[m.node]], m.node))[:n]
+
+
 def suggestion_record(r: AnalysisResult, s: Suggestion) -> dict[str, object]:
     return {
         "kind": s.kind, "rank": s.rank, "a": s.a, "label_a": r.label(s.a), "b": s.b,
         "label_b": r.label(s.b), "score": s.score, "method": s.method,
-        "shared": [{"node": n, "label": r.label(n), "kind": r.graph.nodes[n]["kind"] if n in r.graph else "",
+        "shared": [{"node": n, "label": r.label(n), "kind": r.kind(n),
                     "contribution": w} for n, w in s.shared],
-        "evidence": s.evidence, "explanation": explanation(r.graph, s),
+        "evidence": s.evidence, "explanation": explanation(r.hetero, s),
     }
 
 
@@ -252,17 +315,21 @@ def outputs(r: AnalysisResult) -> dict[str, bytes]:
 
     files: dict[str, bytes] = {}
     rows = []
+    h = r.hetero
+    index, labels, kinds = h.index, h.labels, h.kinds
     for net in NETWORKS:
-        kinds = r.graph.nodes
         for m in r.metrics[net]:
-            rows.append([net, m.node, r.label(m.node), kinds[m.node]["kind"], m.degree,
+            i = index[m.node]
+            rows.append([net, m.node, labels[i], KINDS[kinds[i]], m.degree,
                          m.weighted_degree, m.betweenness, m.pagerank, m.component, m.community,
                          m.articulation_point])
     header = ["network", "node", "label", "kind", "degree", "weighted_degree", "betweenness",
               "pagerank", "component", "community", "articulation_point"]
     files["metrics.csv"] = _csv(header, rows)
-    files["metrics.json"] = _json({net: {
-        "nodes": [dict(zip(header[1:], row[1:])) for row in rows if row[0] == net],
+    keys = header[1:]
+    files["metrics.json"] = _json_listed({net: {
+        "nodes": [dict(zip(keys, [_num(v) if isinstance(v, float) else v for v in row[1:]]))
+                  for row in rows if row[0] == net],
         "components": r.components[net], "communities": r.communities[net],
         "bridges": [list(b) for b in r.bridges[net]],
         "articulation_points": r.articulation_points[net],
@@ -273,8 +340,7 @@ def outputs(r: AnalysisResult) -> dict[str, bytes]:
     rank_rows = []
     for net in NETWORKS:
         for metric in RANKED:
-            ms = sorted(r.metrics[net], key=lambda m: (-getattr(m, metric), r.label(m.node), m.node))
-            for i, m in enumerate(ms[:TOP_RANKED], start=1):
+            for i, m in enumerate(top_ranked(r, net, metric), start=1):
                 rank_rows.append([net, metric, i, m.node, r.label(m.node), float(getattr(m, metric))])
     files["rankings.csv"] = _csv(["network", "metric", "rank", "node", "label", "value"], rank_rows)
     files["rankings.json"] = _json([dict(zip(["network", "metric", "rank", "node", "label", "value"], x))
@@ -334,8 +400,9 @@ def outputs(r: AnalysisResult) -> dict[str, bytes]:
         "coverage_gaps": len(r.coverage_gaps),
         "data_gaps": len(r.data_gaps),
     })
-    files["analysis.ttl"] = turtle(to_graph(r))
-    files["analysis.trig"] = trig(to_dataset(r))
+    graph = to_graph(r)
+    files["analysis.ttl"] = turtle(graph)
+    files["analysis.trig"] = trig(to_dataset(r, graph))
     return files
 
 

@@ -27,7 +27,17 @@ import numpy as np
 from scipy import sparse
 
 from ..errors import ScgraphError
-from .networks import EVIDENCE, MAX_SHARED, Incidences, member, prepare
+from .networks import (
+    EVIDENCE,
+    MAX_SHARED,
+    HeteroGraph,
+    Incidences,
+    as_hetero,
+    member,
+    node_kind,
+    node_label,
+    prepare,
+)
 
 METHODS: tuple[str, ...] = ("adamic-adar", "jaccard", "resource-allocation")
 
@@ -53,7 +63,16 @@ class Scorer:
 
     @classmethod
     def build(cls, inc: Incidences) -> Scorer:
-        M = sparse.hstack([inc.B, inc.K], format="csr")
+        """The scoring graph of ``inc``. A collaborator tied to more than ``inc.max_shared``
+        things is no shared neighbour (its column is empty), as a context node tied to more is
+        not in ``inc.B``: over the registry a city that shares projects with hundreds of
+        others would make nearly every pair of cities a candidate (2.3x10^7 of 2.5x10^7)."""
+        K = inc.K
+        if inc.max_shared is not None and K.nnz:
+            tied = np.diff(K.tocsc().indptr)
+            K = (K @ sparse.diags((tied <= inc.max_shared).astype(float))).tocsr()
+        M = sparse.hstack([inc.B, K], format="csr")
+        M.eliminate_zeros()
         M.data[:] = 1.0
         degree = np.asarray(M.sum(axis=0)).ravel()
         degree[len(inc.context):] = np.asarray(M.sum(axis=1)).ravel()  # a thing's own degree
@@ -127,14 +146,15 @@ class Suggestion:
     evidence: dict[str, int] = field(default_factory=dict)  # evidence kind -> number shared
 
 
-def suggest(g: nx.Graph, kind: str = "project", *, method: str = "adamic-adar", top: int = 20,
-            max_shared: int = MAX_SHARED) -> list[Suggestion]:
+def suggest(g: nx.Graph | HeteroGraph, kind: str = "project", *, method: str = "adamic-adar",
+            top: int = 20, max_shared: int = MAX_SHARED) -> list[Suggestion]:
     """The ``top`` pairs of ``kind`` without a recorded collaboration, best score first
     (ties by label, then IRI)."""
     check_method(method)
     if top < 0:
         raise AnalysisError(f"--top must be 0 or more, got {top}")
-    inc = prepare(g, kind, max_shared=max_shared)
+    h = as_hetero(g)
+    inc = prepare(h, kind, max_shared=max_shared)
     scorer = Scorer.build(inc)
     i, j, v = scorer.candidate_arrays(method)
     things = inc.things
@@ -149,7 +169,7 @@ def suggest(g: nx.Graph, kind: str = "project", *, method: str = "adamic-adar", 
 
     def key(k: int) -> tuple:
         a, b = things[i[k]], things[j[k]]
-        return (-rounded[k], str(g.nodes[a].get("label", "")), str(g.nodes[b].get("label", "")), a, b)
+        return (-rounded[k], h.label(a), h.label(b), a, b)
 
     out = []
     for rank, k in enumerate(sorted(pick.tolist(), key=key)[:top], start=1):
@@ -160,13 +180,11 @@ def suggest(g: nx.Graph, kind: str = "project", *, method: str = "adamic-adar", 
     return out
 
 
-def explanation(g: nx.Graph, s: Suggestion) -> str:
+def explanation(g: nx.Graph | HeteroGraph, s: Suggestion) -> str:
     """One sentence: what the two share, by kind of node."""
     by_kind: dict[str, list[str]] = {}
     for node, _w in s.shared:
-        kind = g.nodes[node]["kind"] if node in g else "?"
-        label = str(g.nodes[node].get("label", node)) if node in g else node
-        by_kind.setdefault(kind, []).append(label)
+        by_kind.setdefault(node_kind(g, node) or "?", []).append(node_label(g, node))
     parts = []
     for kind in sorted(by_kind):
         names = sorted(by_kind[kind])
@@ -177,7 +195,7 @@ def explanation(g: nx.Graph, s: Suggestion) -> str:
             noun = "common collaborator"
         plural = noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
         parts.append(f"{noun if len(names) == 1 else plural} {', '.join(names)}")
-    a, b = (str(g.nodes[x].get("label", x)) for x in (s.a, s.b))
+    a, b = (node_label(g, x) for x in (s.a, s.b))
     return f"{a} and {b} have never collaborated but share " + "; ".join(parts) + "."
 
 
@@ -251,7 +269,7 @@ def _precision_at_k(scores: dict[tuple[int, int], float], hidden: set[tuple[int,
     return hits / k
 
 
-def evaluate(g: nx.Graph, kind: str = "project", *, methods: tuple[str, ...] = METHODS,
+def evaluate(g: nx.Graph | HeteroGraph, kind: str = "project", *, methods: tuple[str, ...] = METHODS,
              share: float = 0.2, splits: int = 10, k: int = 10, seed: int = 0,
              max_negatives: int = 20000, max_shared: int = MAX_SHARED) -> list[EvalRow]:
     """Hide ``share`` of the recorded collaborations of ``kind``, score them against non-edges,
