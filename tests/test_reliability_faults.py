@@ -143,7 +143,9 @@ def _assert_old_or_new(fp: dict[str, str], old: dict[str, str], new: dict[str, s
     files = _files(fp)
     assert files in (_files(old), _files(new)), (
         f"a mix: new {sorted(k for k in files if files[k] == new.get(k) != old.get(k))}, "
-        f"old {sorted(k for k in files if files[k] == old.get(k) != new.get(k))}")
+        f"old {sorted(k for k in files if files[k] == old.get(k) != new.get(k))}, "
+        f"neither {sorted(k for k in files if files[k] not in (old.get(k), new.get(k)))}, "
+        f"missing {sorted(set(_files(old)) - set(files))}")
     if "store quads" in old:
         expected = old if files == _files(old) else new
         assert fp["store quads"] == expected["store quads"], "the store and the files disagree"
