@@ -31,6 +31,12 @@ def registry_nq(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def reference(registry_nq) -> set[ox.Quad]:
+    """The store of the curated graphs plus ``registry_nq``, loaded then reasoned in place."""
+    return _reference(registry_nq)
+
+
 def _quads(store: ox.Store) -> set[ox.Quad]:
     return set(store)
 
@@ -74,21 +80,19 @@ def test_importer_writes_what_oxigraph_writes(tmp_path, sample):
     assert sorted(ours) == sorted(theirs)
 
 
-def test_store_build_from_nquads_is_the_reference(tmp_path, registry_nq):
+def test_store_build_from_nquads_is_the_reference(tmp_path, registry_nq, reference):
     built = _built(tmp_path / "b", registry_nq)
-    reference = _reference(registry_nq)
     assert built == reference, _diff(built, reference)
     inferred = {q for q in built if q.graph_name == ox.NamedNode(str(INFERRED_GRAPH))}
     registry = {q.subject for q in built if q.graph_name == ox.NamedNode(str(REGISTRY_GRAPH))}
     assert any(q.subject in registry for q in inferred)
 
 
-def test_store_build_from_trig_and_from_the_previous_store(tmp_path, registry_nq):
+def test_store_build_from_trig_and_from_the_previous_store(tmp_path, registry_nq, reference):
     ds = ox.Store()
     ds.bulk_load(path=str(registry_nq), format=ox.RdfFormat.N_QUADS)
     trig = tmp_path / "cordis.trig"
     ds.dump(str(trig), format=ox.RdfFormat.TRIG)
-    reference = _reference(registry_nq)
     built = _built(tmp_path / "b", trig)
     assert built == reference, _diff(built, reference)
     # a second build with no file keeps the registry graph of the previous store
