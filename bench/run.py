@@ -334,7 +334,7 @@ def render(results: dict, command: str) -> str:
              "## Stages", ""]
     header = "| projects | triples | stage | fast (s) | fast peak MiB | baseline (s) | baseline peak MiB | baseline / fast |"
     lines += [header, "|" + "---|" * 8]
-    for n, entry in results["sizes"].items():
+    for n, entry in _by_size(results):
         fast, base = _stage_map(entry, "fast"), _stage_map(entry, "baseline")
         triples = fast.get("load", {}).get("quads", "")
         gen = entry["generate"]["seconds"]
@@ -359,7 +359,7 @@ def render(results: dict, command: str) -> str:
     lines += ["", "## Catalogue queries (median seconds)", ""]
     names = sorted({r["stage"][6:] for e in results["sizes"].values()
                     for r in e.get("fast", {}).get("stages", []) if r["stage"].startswith("query:")})
-    sizes = list(results["sizes"])
+    sizes = [n for n, _ in _by_size(results)]
     lines.append("| query | " + " | ".join(f"{int(n):,} fast | {int(n):,} baseline" for n in sizes) + " |")
     lines.append("|---|" + "---|---|" * len(sizes))
     for q in names:
@@ -375,10 +375,15 @@ def render(results: dict, command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _by_size(results: dict) -> list[tuple[str, dict]]:
+    """The measured sizes in increasing order (the JSON file sorts its keys as text)."""
+    return sorted(results["sizes"].items(), key=lambda item: int(item[0]))
+
+
 def targets(results: dict) -> list[str]:
     """The targets of issue 4, each with what this run measured (met, not met, or not measured)."""
     out = ["## Targets (issue 4), as measured in this run", ""]
-    for n, entry in results["sizes"].items():
+    for n, entry in _by_size(results):
         fast = _stage_map(entry, "fast")
         if "import" in fast and "build" in fast:
             took = fast["import"]["seconds"] + fast["build"]["seconds"]
@@ -499,7 +504,7 @@ def plot(results: dict, path: Path) -> None:
     from scgraph.io import write_atomic
 
     fig, ax = plt.subplots(figsize=(8, 5))
-    sizes = [int(n) for n in results["sizes"]]
+    sizes = [int(n) for n, _ in _by_size(results)]
     for stack, style in (("fast", "-o"), ("baseline", "--s")):
         for stage in ["import", "load", "reason", "validate", "queries", "analyses", "dump"]:
             xs, ys = [], []

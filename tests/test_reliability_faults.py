@@ -220,6 +220,7 @@ def test_a_build_killed_at_any_moment_loses_nothing(versions, tmp_path: Path, de
     r = project.run("build", "-q", "--out", "build")
     assert (r.returncode, r.stderr) == (0, "")
     assert _stable(fingerprint(project)) == new
+    assert _hidden_leftovers(project) == []  # scratch folders of the killed run too
 
 
 # the first build after an upgrade finds real files: they are taken into a generation (adopt),
@@ -373,6 +374,26 @@ def test_a_killed_swap_of_a_real_folder_is_repaired(tmp_path: Path) -> None:
         (new / "dataset.nq").write_text("new\n", encoding="utf-8")
     assert (path / "dataset.nq").read_text(encoding="utf-8") == "new\n"
     assert [p.name for p in generations(path)] == [os.readlink(path)]
+
+
+def test_scratch_folders_of_killed_runs_are_removed_and_live_ones_kept(tmp_path: Path) -> None:
+    """The store build's scratch folder is hidden next to the store and removed when the build
+    ends; the next build removes one a killed build left (its process is gone), never one of a
+    build still running."""
+    from scgraph.io import work_folder
+
+    gone = subprocess.Popen(["true"])  # a process that has ended: its id is free
+    gone.wait()
+    stale = tmp_path / f".store.work-{gone.pid}-abc"
+    live = tmp_path / f".store.work-{os.getpid()}-def"
+    for folder in (stale, live):
+        folder.mkdir()
+        (folder / "part.nt").write_text("<a:s> <a:p> <a:o> .\n", encoding="utf-8")
+    with work_folder(tmp_path / "store") as scratch:
+        assert scratch.parent == tmp_path and scratch.name.startswith(f".store.work-{os.getpid()}-")
+        (scratch / "part.nt").write_text("", encoding="utf-8")
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, scratch.name])
+    assert sorted(p.name for p in tmp_path.iterdir()) == [live.name]
 
 
 def test_a_publish_refuses_a_folder_with_other_files(versions, tmp_path: Path) -> None:

@@ -169,6 +169,23 @@ def switch_link(link: Path | str, target: str, *, stage: str) -> None:
             stale.unlink(missing_ok=True)
 
 
+@contextlib.contextmanager
+def work_folder(path: Path | str) -> Iterator[Path]:
+    """Yield a hidden scratch folder next to ``path`` (``.NAME.work-PID-*``), removed when the
+    block ends; scratch folders left by killed processes are removed first."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in path.parent.glob(f".{path.name}.work-*"):
+        pid = stale.name.split("-")[1] if stale.name.count("-") >= 2 else ""
+        if stale.is_dir() and pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.work-{os.getpid()}-"))
+    try:
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def _running(pid: int) -> bool:
     try:
         os.kill(pid, 0)

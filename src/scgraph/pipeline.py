@@ -15,7 +15,6 @@ imported or a store build was made), else none (the in-memory build of the curat
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +35,7 @@ from .io import (
     prune_generations,
     recover_folder,
     replace_files,
+    work_folder,
 )
 from .publish import DUMPS, write_dumps, write_validation
 from .reason import FAST_ENGINE, infer, infer_store
@@ -246,8 +246,7 @@ def _build_store(spec: str, ds: object, report: object, registry: Sequence[Path]
         if own:
             adopt_real_folder(path)
         generation = new_generation(path) if own else replace_store(path)
-        with generation as new, tempfile.TemporaryDirectory(
-                prefix="scgraph-build-", dir=path.parent) as tmp:
+        with generation as new, work_folder(path) as tmp:
             store = OxigraphStore(new) if own else new
             try:
                 merged = _fill_store(store, path, ds, report, registry, Path(tmp), timings, say, counts)  # type: ignore[arg-type]

@@ -431,8 +431,7 @@ def heatmap_figure(r: AnalysisResult) -> Figure:
                 data[i, j] = cov.count(gr, t)
     fig = _figure(7.2, max(4.0, 0.2 * len(themes) + 2.8))
     ax = fig.add_subplot()
-    cmap = matplotlib.colormaps["cividis"].copy()
-    cmap.set_bad("#f2f2f2")
+    cmap = matplotlib.colormaps["cividis"].with_extremes(bad="#f2f2f2")
     vmax = max(1.0, float(np.nanmax(data)) if np.isfinite(data).any() else 1.0)
     im = ax.imshow(np.ma.masked_invalid(data), aspect="auto", cmap=cmap, vmin=0, vmax=vmax,
                    interpolation="nearest")
