@@ -20,4 +20,6 @@ if [ "${#missing[@]}" -gt 0 ]; then
     echo "scripts/test.sh: ${missing[*]} missing and not root; the tests that need them are skipped" >&2
   fi
 fi
-exec .venv/bin/python -m pytest "$@"
+# One worker per core (SCGRAPH_TEST_WORKERS to change it, 0 for none); each test file runs
+# whole on one worker, so a module's fixtures are built once.
+exec .venv/bin/python -m pytest -n "${SCGRAPH_TEST_WORKERS:-auto}" --dist loadfile "$@"
