@@ -34,6 +34,7 @@ from .io import (
     new_generation,
     prune_generations,
     recover_folder,
+    OUTPUTS,
     replace_files,
     work_folder,
 )
@@ -175,6 +176,60 @@ def write_outputs(out_dir: Path | str, report: object, ds: Dataset | None, *,
     if store is not None:
         prune_generations(link, [store, previous])  # the previous store: a reader may have it open
     return {key: out_dir / p.name for key, p in written.items()}
+
+
+def own_store_spec(out_dir: Path | str) -> str | None:
+    """``oxigraph:OUT/store`` when the build folder has its own store (a registry build)."""
+    path = Path(out_dir) / "store"
+    return f"oxigraph:{path}" if path.is_dir() else None
+
+
+def is_own_store(spec: str, out_dir: Path | str) -> bool:
+    """Whether ``spec`` names the build folder's own store."""
+    kind, _, arg = spec.partition(":")
+    return kind == "oxigraph" and bool(arg) and Path(arg).absolute() == (Path(out_dir) / "store").absolute()
+
+
+def replace_store_graph(out_dir: Path | str, name: URIRef, source: Path) -> int:
+    """Replace the named graph ``name`` of the build's own store (``OUT/store``) with the
+    graph ``name`` of ``source`` (TriG or N-Quads); return its triple count.
+
+    The store in use is never written (a server or a query may read it): a new generation is
+    made from it (Oxigraph's backup, hard links to its files), changed, and switched in with
+    the build's files, as a build does (:func:`write_outputs`); a kill leaves the old one.
+    """
+    import pyoxigraph as ox
+
+    out_dir = Path(out_dir)
+    link = out_dir / "store"
+    previous = link.resolve()
+    current = out_dir / OUTPUTS / "current"
+    names = sorted(p.name for p in current.iterdir() if p.name != "store")
+    with new_generation(link) as new_store:
+        new_store.rmdir()  # the backup makes the folder
+        old = ox.Store.read_only(str(previous))
+        try:
+            old.backup(str(new_store))
+        finally:
+            del old
+        store = OxigraphStore(new_store)
+        try:
+            g = ox.NamedNode(str(name))
+            store.store.remove_graph(g)
+            scratch = ox.Store()
+            scratch.load(path=str(source), format=ox.RdfFormat.from_extension(source.suffix.lstrip("."))
+                         or ox.RdfFormat.TRIG)
+            quads = list(scratch.quads_for_pattern(None, None, None, g))
+            store.store.extend(quads)
+            store.store.flush()
+        finally:
+            store.close()
+        kill_point("store-graph")  # a test hook: the new generation is whole, not switched in
+        with replace_files(out_dir) as new:
+            carry_files(out_dir, new, names)
+            link_folder(new, "store", new_store)
+    prune_generations(link, [new_store, previous])  # the previous store: a reader may have it open
+    return len(quads)
 
 
 def imported_registry(out_dir: Path | str) -> list[Path]:

@@ -522,9 +522,23 @@ class ServerConfig:
     queries_dir: Path | None = None
 
 
-def source_from_options(store: str, build_dir: Path, dataset: Path | None = None,
+def _holds_quads(path: Path) -> bool:
+    """Whether the Oxigraph folder ``path`` holds a quad, read without opening it for writing
+    (a build's store may be read by others; one quad is enough, a count of 10^7 takes seconds)."""
+    if not (path.is_dir() and any(path.iterdir())):
+        return False
+    st = ox.Store.read_only(str(path))
+    try:
+        return next(iter(st.quads_for_pattern(None, None, None)), None) is not None
+    finally:
+        del st
+
+
+def source_from_options(store: str | None, build_dir: Path, dataset: Path | None = None,
                         allow_update: bool = False) -> Source:
-    """The data source for a store spec (``memory``, ``oxigraph`` or ``oxigraph:PATH``).
+    """The data source for a store spec (``memory``, ``oxigraph`` or ``oxigraph:PATH``; None:
+    the build's own store ``BUILD_DIR/store`` when it has one and no ``dataset`` is given, else
+    ``oxigraph``).
 
     ``memory`` and ``oxigraph`` load ``dataset`` (default ``build_dir/dataset.nq``) into an
     in-memory Oxigraph store per worker; ``oxigraph:PATH`` serves an Oxigraph folder, loading
@@ -532,7 +546,10 @@ def source_from_options(store: str, build_dir: Path, dataset: Path | None = None
     """
     from .store import STORE_SPECS
 
+    from .pipeline import own_store_spec
+
     data = dataset if dataset is not None else build_dir / "dataset.nq"
+    store = store or (None if dataset is not None else own_store_spec(build_dir)) or "oxigraph"
     kind, _, arg = store.partition(":")
     if store in ("memory", "oxigraph"):
         if not data.is_file():
@@ -544,15 +561,15 @@ def source_from_options(store: str, build_dir: Path, dataset: Path | None = None
     if kind == "oxigraph" and arg:
         path = Path(arg)
         try:
-            st = ox.Store(str(path))
-            if len(st) == 0:
+            if not _holds_quads(path):
                 if not data.is_file():
                     raise ServerError("the store is empty and there is no dataset to load; run "
                                       "'scgraph build' first", path=data)
+                st = ox.Store(str(path))
                 fmt = ox.RdfFormat.from_extension(data.suffix.lstrip(".")) or ox.RdfFormat.N_QUADS
                 st.bulk_load(path=str(data), format=fmt)
-            st.flush()
-            del st
+                st.flush()
+                del st
         except OSError as e:
             raise StoreError(f"cannot open the Oxigraph store: {e}", path=path) from None
         return Source(store_path=path, writable=allow_update)

@@ -35,7 +35,7 @@ def publish_cmd(
 def serve_cmd(
     host: Annotated[str, typer.Option("--host", help="Address to listen on (keep 127.0.0.1 unless you mean to share it).")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.", min=0, max=65535)] = 8000,
-    store: Annotated[str, typer.Option("--store", help=f"Where the served graph lives: {STORE_SPECS} (memory and oxigraph: an in-memory Oxigraph store per worker).")] = "oxigraph",
+    store: Annotated[str | None, typer.Option("--store", help=f"Where the served graph lives: {STORE_SPECS} (memory and oxigraph: an in-memory Oxigraph store per worker, loaded from BUILD_DIR/dataset.nq); default oxigraph:BUILD_DIR/store if the build has one (registry data), else oxigraph.", show_default=False)] = None,
     build_dir: Annotated[Path, typer.Option("--build-dir", help="Folder with dataset.nq from 'scgraph build'.")] = Path("build"),
     dataset: Annotated[Path | None, typer.Option("--dataset", help="N-Quads or TriG file to serve instead of BUILD_DIR/dataset.nq.")] = None,
     queries: Annotated[Path | None, typer.Option("--queries", help="Folder of .rq files for the question page (default: queries/).")] = None,

@@ -1,7 +1,9 @@
 """The ``analyse``, ``plot`` and ``export-graph`` commands (registered on the CLI by
-:func:`register`). They read the graph like ``scgraph query`` does: ``build/dataset.nq`` if
-there is one, else the project assembled and reasoned over in memory; ``--data`` reads other
-RDF files instead (TriG or N-Quads keep their named graphs; other files get one each)."""
+:func:`register`). They read the graph like ``scgraph query`` does: the build's own store
+(``build/store``) once registry data is built, else ``build/dataset.nq`` if there is one, else
+the project assembled and reasoned over in memory; ``--data`` reads other RDF files instead
+(TriG or N-Quads keep their named graphs; other files get one each). ``analyse`` of the
+build's own store also puts its named graph ``graph:analysis`` into that store."""
 
 from __future__ import annotations
 
@@ -56,7 +58,7 @@ class ExportFormat(str, Enum):
 
 BuildDir = Annotated[Path, typer.Option("--build-dir", help="Folder with dataset.nq from 'scgraph build'; without it the graph is built in memory.")]
 Data = Annotated[list[Path] | None, typer.Option("--data", help="Analyse these RDF files instead of the build (TriG/N-Quads keep their named graphs); repeat for several.")]
-StoreOpt = Annotated[str, typer.Option("--store", help=f"Where to load the graph for the SPARQL queries: {STORE_SPECS}.")]
+StoreOpt = Annotated[str | None, typer.Option("--store", help=f"Where the graph is read with SPARQL: {STORE_SPECS}; default oxigraph:BUILD_DIR/store if the build has one (registry data), else the build's dataset.nq loaded into an in-memory Oxigraph store.", show_default=False)]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress messages.")]
 Seed = Annotated[int, typer.Option("--seed", help="Seed of communities, sampled betweenness, layouts and evaluation splits.")]
 
@@ -76,13 +78,21 @@ def load(build_dir: Path, data: list[Path] | None, quiet: bool) -> Dataset:
     return ds
 
 
-def open_loaded(build_dir: Path, data: list[Path] | None, store: str, quiet: bool) -> Store:
-    """Open ``store`` and load the dataset into it, unless it already holds a graph (an
-    Oxigraph folder, a remote endpoint) and no ``--data`` was given."""
+def store_spec(store: str | None, build_dir: Path, data: list[Path] | None) -> str:
+    """The store to read: ``store`` if given, else the build's own store (a registry build)
+    unless ``--data`` names other files, else an in-memory Oxigraph store."""
+    from ..pipeline import own_store_spec
+
+    return store or (None if data else own_store_spec(build_dir)) or "oxigraph"
+
+
+def open_loaded(build_dir: Path, data: list[Path] | None, store: str | None, quiet: bool) -> Store:
+    """Open ``store`` (see :func:`store_spec`) and load the dataset into it, unless it already
+    holds a graph (an Oxigraph folder, a remote endpoint) and no ``--data`` was given."""
     from .. import store as _store
 
     opener = getattr(_store, "open_query_store", open_store)
-    st = opener(store)
+    st = opener(store_spec(store, build_dir, data))
     remote = isinstance(st, getattr(_store, "SparqlStore", ()))
     if data or not (remote or _holds_a_graph(st)):
         st.load_dataset(load(build_dir, data, quiet))
@@ -100,7 +110,7 @@ def _result(st: Store, seed: int, method: str = "adamic-adar", top: int = 20) ->
 
 
 def analyse_cmd(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the results.")] = Path("build/analysis"),
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder for the results (default: BUILD_DIR/analysis).", show_default=False)] = None,
     method: Annotated[Method, typer.Option("--method", "-m", help="Link-prediction score that ranks the suggested synergies.")] = Method.adamic_adar,
     top: Annotated[int, typer.Option("--top", "-n", help="How many suggested synergies to keep per kind (projects, cities).", min=0)] = 20,
     evaluate: Annotated[bool, typer.Option("--evaluate", help="Also evaluate every score: hide a share of the recorded collaborations and report AUC and precision@k against a random baseline (evaluation.csv/json).")] = False,
@@ -111,7 +121,7 @@ def analyse_cmd(
     seed: Seed = 0,
     build_dir: BuildDir = Path("build"),
     data: Data = None,
-    store: StoreOpt = "oxigraph",
+    store: StoreOpt = None,
     quiet: Quiet = False,
 ) -> None:
     """Analyse the networks: metrics, communities, brokers, suggested synergies, gaps.
@@ -133,7 +143,9 @@ def analyse_cmd(
                              share=hide, splits=splits, k=k, max_shared=max_shared, progress=progress)
     finally:
         st.close()
+    out = out or build_dir / "analysis"
     paths = write_results(result, out)
+    stored = _into_build_store(store_spec(store, build_dir, data), build_dir, out)
     if not quiet:
         for net in NETWORKS:
             nodes, edges = result.shape(net)
@@ -147,19 +159,34 @@ def analyse_cmd(
             typer.echo(f"evaluation {e.kind} {e.method}: AUC {e.auc:.3f}, precision@{e.k} {e.precision:.3f}")
         for p in paths.values():
             typer.echo(f"wrote {p}")
+        if stored is not None:
+            typer.echo(f"wrote graph:analysis ({stored} triples) into {build_dir / 'store'}")
+
+
+def _into_build_store(spec: str, build_dir: Path, out: Path) -> int | None:
+    """After an analysis of the build's own store into BUILD_DIR/analysis, put its named graph
+    into that store too (as the in-memory path adds analysis.trig), so that SPARQL users query
+    the results next to the registry data; the triple count, or None when not."""
+    from ..namespaces import ANALYSIS_GRAPH
+    from ..pipeline import is_own_store, replace_store_graph
+    from .rdf import analysis_file
+
+    if not is_own_store(spec, build_dir) or out.absolute() != analysis_file(build_dir).parent.absolute():
+        return None
+    return replace_store_graph(build_dir, ANALYSIS_GRAPH, analysis_file(build_dir))
 
 
 def plot_cmd(
     kind: Annotated[FigureKind, typer.Argument(help="Which figure: network, hierarchy, timeline, heatmap or map.", show_default=False)],
     format: Annotated[FigureFormat, typer.Option("--format", "-f", help="Image format (svg and pdf are vector).")] = FigureFormat.png,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="File to write (default: build/analysis/figures/KIND.FORMAT).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="File to write (default: BUILD_DIR/analysis/figures/KIND.FORMAT).", show_default=False)] = None,
     network: Annotated[Network, typer.Option("--network", help="For the network figure: which network.")] = Network.heterogeneous,
     color: Annotated[str, typer.Option("--color", help="For the network figure: colour nodes by 'kind' or 'community'.")] = "kind",
     labels: Annotated[int, typer.Option("--labels", help="For the network figure: label this many nodes (highest betweenness).", min=0)] = 15,
     seed: Seed = 0,
     build_dir: BuildDir = Path("build"),
     data: Data = None,
-    store: StoreOpt = "oxigraph",
+    store: StoreOpt = None,
     quiet: Quiet = False,
 ) -> None:
     """Draw a figure of the analyses as PNG, SVG or PDF.
@@ -169,7 +196,7 @@ def plot_cmd(
     """
     from .. import plot
 
-    path = out or Path("build/analysis/figures") / f"{kind.value}.{format.value}"
+    path = out or build_dir / "analysis" / "figures" / f"{kind.value}.{format.value}"
     st = open_loaded(build_dir, data, store, quiet)
     try:
         result = _result(st, seed)
@@ -184,11 +211,11 @@ def plot_cmd(
 def export_cmd(
     format: Annotated[ExportFormat, typer.Option("--format", "-f", help="graphml, gexf, html (one self-contained interactive page, works offline) or all.")] = ExportFormat.all,
     network: Annotated[list[Network] | None, typer.Option("--network", help="Networks to export as GraphML/GEXF (default: all four); repeat for several.")] = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write to.")] = Path("build/analysis"),
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder to write to (default: BUILD_DIR/analysis).", show_default=False)] = None,
     seed: Seed = 0,
     build_dir: BuildDir = Path("build"),
     data: Data = None,
-    store: StoreOpt = "oxigraph",
+    store: StoreOpt = None,
     quiet: Quiet = False,
 ) -> None:
     """Export the networks as GraphML, GEXF and an offline interactive HTML page.
@@ -205,7 +232,7 @@ def export_cmd(
         result = _result(st, seed)
     finally:
         st.close()
-    paths = export(result, out, formats=formats, networks=nets, seed=seed)
+    paths = export(result, out or build_dir / "analysis", formats=formats, networks=nets, seed=seed)
     if not quiet:
         for p in paths.values():
             typer.echo(f"wrote {p}")
