@@ -33,7 +33,8 @@ def _title(fig) -> str:
 
 
 def _legend_labels(fig) -> list[str]:
-    return [t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()]
+    legends = [ax.get_legend() for ax in fig.axes if ax.get_legend()] + list(fig.legends)
+    return [t.get_text() for legend in legends for t in legend.get_texts()]
 
 
 def _annotations(ax) -> list[str]:
@@ -131,3 +132,39 @@ def test_map_content(setup):
     assert _annotations(ax) == ["X (2 projects)"]
     assert len(ax.patches) > 10  # country outlines around Brussels
     assert len(plot.countries()) == 177
+
+
+def test_map_frame_fits_europe_and_names_the_cities_beyond():
+    brussels, munich, lisbon = (4.35, 50.85), (11.58, 48.14), (-9.14, 38.72)
+    berkeley, san_francisco = (-122.27, 37.87), (-122.42, 37.77)
+    frame, outside = plot.map_extent({"brussels": brussels, "munich": munich, "lisbon": lisbon,
+                                      "berkeley": berkeley})
+    assert frame == pytest.approx((-12.14, 14.58, 35.72, 53.85)) and outside == ["berkeley"]
+    # most cities beyond Europe: the frame fits them all
+    frame, outside = plot.map_extent({"brussels": brussels, "berkeley": berkeley, "sf": san_francisco})
+    assert frame == pytest.approx((-125.42, 7.35, 34.77, 53.85)) and outside == []
+    # one city: a frame of 20 x 14 degrees around it
+    assert plot.map_extent({"brussels": brussels}) == (pytest.approx((-5.65, 14.35, 43.85, 57.85)), [])
+
+
+def test_map_title_names_the_cities_beyond_the_frame(setup):
+    r, _st = setup
+    g = r.graph
+    city = next(n for n, d in g.nodes(data=True) if d["kind"] == "city" and "lat" in d)
+    far = "https://w3id.org/scgraph/id/city/berkeley"
+    g.add_node(far, kind="city", label="Berkeley", lat=37.87, lon=-122.27)
+    g.add_node(far + "-2", kind="city", label="Oakland", lat=37.80, lon=-122.27)
+    try:
+        fig = plot.map_figure(r)
+    finally:
+        g.remove_nodes_from([far, far + "-2"])
+    # one city in Europe against two beyond it: the frame takes all three
+    assert "outside Europe" not in _title(fig)
+    g.add_node(far, kind="city", label="Berkeley", lat=37.87, lon=-122.27)
+    try:
+        fig = plot.map_figure(r)
+    finally:
+        g.remove_node(far)
+    assert "1 outside Europe, beyond the frame (Berkeley)" in _title(fig)
+    assert len([c for c in fig.axes[0].collections if c.get_gid() == "cities"][0].get_offsets()) == 2
+    assert city in g

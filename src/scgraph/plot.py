@@ -483,22 +483,14 @@ def map_figure(r: AnalysisResult) -> Figure:
     for c, ev, via in incidences(g, "city"):
         if ev == PROJECT:
             projects[c].add(via)
-    fig = _figure(7.2, 5.6)
+    points = {c: (float(g.nodes[c]["lon"]), float(g.nodes[c]["lat"])) for c in cities}
+    (x0, x1, y0, y1), outside = map_extent(points)
+    aspect = 1 / math.cos(math.radians((y0 + y1) / 2))
+    # the axes take the extent's shape; the figure follows it (title and axis labels around)
+    rows = math.ceil((len(set(len(projects[c]) for c in cities)) + 1) / 4)  # of the legend
+    height = min(10.0, max(3.8, 6.4 * aspect * (y1 - y0) / (x1 - x0) + 1.3 + 0.5 * rows))
+    fig = _figure(7.2, height)
     ax = fig.add_subplot()
-    if cities:
-        lats = [float(g.nodes[c]["lat"]) for c in cities]
-        lons = [float(g.nodes[c]["lon"]) for c in cities]
-        pad = 4.0
-        x0, x1 = min(lons) - pad, max(lons) + pad
-        y0, y1 = min(lats) - pad, max(lats) + pad
-        if x1 - x0 < 20:
-            mid = (x0 + x1) / 2
-            x0, x1 = mid - 10, mid + 10
-        if y1 - y0 < 14:
-            mid = (y0 + y1) / 2
-            y0, y1 = mid - 7, mid + 7
-    else:
-        x0, x1, y0, y1 = -12, 35, 33, 62
     for f in countries():
         geom = f["geometry"]
         polys = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
@@ -516,10 +508,11 @@ def map_figure(r: AnalysisResult) -> Figure:
                s=[30 + 60 * k for k in n], color=OKABE_ITO["blue"], edgecolors="white", zorder=3, gid="cities")
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
-    ax.set_aspect(1 / math.cos(math.radians((y0 + y1) / 2)))
+    ax.set_aspect(aspect)
     ax.set_xlabel("longitude (°)")
     ax.set_ylabel("latitude (°)")
-    labelled = sorted(zip(cities, n), key=lambda x: (-x[1], x[0]))[:MAX_LABELS]
+    labelled = sorted(((c, k) for c, k in zip(cities, n) if c not in outside),
+                      key=lambda x: (-x[1], x[0]))[:MAX_LABELS]
     place_labels(ax, [(float(g.nodes[c]["lon"]), float(g.nodes[c]["lat"]),
                        f"{g.nodes[c]['label']} ({k} project{'s' if k != 1 else ''})") for c, k in labelled],
                  radii=[math.sqrt(30 + 60 * k) / 2 for _c, k in labelled])
@@ -527,10 +520,49 @@ def map_figure(r: AnalysisResult) -> Figure:
     handles = [Line2D([], [], marker="o", ls="", color=OKABE_ITO["blue"], markersize=math.sqrt(30 + 60 * k),
                       label=f"city, {k} project{'s' if k != 1 else ''}") for k in sizes]
     handles.append(Line2D([], [], color=OKABE_ITO["orange"], lw=1.2, label="shared project or organisation"))
-    ax.legend(handles=handles, loc="lower left", frameon=True, framealpha=0.9, labelspacing=1.1)
+    # below the map, not over it: at registry scale cities fill every corner of the frame
+    fig.legend(handles=handles, loc="outside lower center", ncols=min(4, len(handles)),
+               frameon=False, labelspacing=1.1, columnspacing=1.6)
+    far = ""
+    if outside:
+        names = sorted(str(g.nodes[c]["label"]) for c in outside)
+        shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+        far = f"; {len(outside)} outside Europe, beyond the frame ({shown}), their lines cut at the edge"
     _title(fig, f"{len(cities)} cities with coordinates and the projects tied to them "
-                       "(partners based there, meetings held there); outlines: Natural Earth")
+                f"(partners based there, meetings held there){far}; outlines: Natural Earth")
     return fig
+
+
+#: longitude and latitude bounds of the map's Europe (with the Canaries, Cyprus and Iceland)
+EUROPE = (-25.0, 45.0, 27.0, 72.0)
+
+
+def map_extent(points: dict[str, tuple[float, float]], pad: float = 3.0
+               ) -> tuple[tuple[float, float, float, float], list[str]]:
+    """The map's frame (x0, x1, y0, y1) and the cities left outside it.
+
+    The frame fits the cities, with ``pad`` degrees around and at least 20 x 14 degrees. When
+    some cities lie outside Europe (:data:`EUROPE`: the registry has partners in Tel Aviv,
+    Cairo or California) but most lie in it, the frame fits the European ones, so that a
+    partner on another continent does not shrink Europe to a corner; the others are returned.
+    """
+    if not points:
+        return (-12.0, 35.0, 33.0, 62.0), []
+    lo_x, hi_x, lo_y, hi_y = EUROPE
+    inside = {c: xy for c, xy in points.items() if lo_x <= xy[0] <= hi_x and lo_y <= xy[1] <= hi_y}
+    framed = inside if inside and len(inside) * 2 >= len(points) else points
+    lons = [x for x, _ in framed.values()]
+    lats = [y for _, y in framed.values()]
+    x0, x1 = min(lons) - pad, max(lons) + pad
+    y0, y1 = min(lats) - pad, max(lats) + pad
+    if x1 - x0 < 20:
+        mid = (x0 + x1) / 2
+        x0, x1 = mid - 10, mid + 10
+    if y1 - y0 < 14:
+        mid = (y0 + y1) / 2
+        y0, y1 = mid - 7, mid + 7
+    outside = sorted(c for c, (x, y) in points.items() if not (x0 <= x <= x1 and y0 <= y <= y1))
+    return (x0, x1, y0, y1), outside
 
 
 def figure(kind: str, r: AnalysisResult, store: Store | None = None, *, network: str = "heterogeneous",
