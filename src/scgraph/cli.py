@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 import sys
 from collections.abc import Callable, Iterator
 from enum import Enum
@@ -208,6 +209,22 @@ app.command("serve")(user_errors(serve_cmd))
 from .analysis.commands import register as _register_analysis  # noqa: E402
 
 _register_analysis(app, user_errors)
+
+
+def _unwrapped(text: str) -> str:
+    """A docstring with each paragraph on one line, for the help to reflow to the terminal's
+    width (rich keeps single line breaks); paragraphs with indented lines or list items keep
+    their breaks."""
+    paragraphs = inspect.cleandoc(text).split("\n\n")
+    return "\n\n".join(
+        p if any(line.startswith((" ", "-", "*", "\b")) for line in p.split("\n")[1:])
+        else " ".join(line.strip() for line in p.split("\n"))
+        for p in paragraphs)
+
+
+for _app in (app, import_app):
+    for _info in _app.registered_commands:
+        _info.help = _unwrapped(_info.help or inspect.getdoc(_info.callback) or "")
 
 
 def main() -> None:
