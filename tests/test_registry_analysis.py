@@ -177,3 +177,19 @@ def test_an_analyse_killed_before_the_switch_leaves_the_store(build: Path) -> No
     assert (r.returncode, r.stderr) == (0, "")
     assert _quads(build / "store") > before_quads
     assert len(list(build.glob(".store.gen-*"))) == 2
+
+
+def test_analyse_of_a_store_imported_into_before_any_build(tmp_path: Path) -> None:
+    """`import --store oxigraph:BUILD/store` with no build yet: the store has no generation of
+    files to switch with; analyse takes it into one, as a build would."""
+    build = tmp_path / "build"
+    _ok("import", "cordis", str(OFFICIAL), "--store", f"oxigraph:{build / 'store'}", "-q")
+    before = _quads(build / "store")
+    _ok("analyse", "--build-dir", str(build), "-q")
+    assert os.readlink(build / "store") == ".outputs/current/store"
+    added = _quads(build / "store") - before
+    assert added and all(q.endswith(f"<{ANALYSIS_GRAPH}>") for q in added)
+    assert _quads(build / "store") >= before
+    # the registry alone: its five projects are the project network
+    assert {r["node"] for r in _rows(build / "analysis" / "metrics.csv") if r["network"] == "project"} \
+        <= _registry_projects()

@@ -204,7 +204,9 @@ def replace_store_graph(out_dir: Path | str, name: URIRef, source: Path) -> int:
     link = out_dir / "store"
     previous = link.resolve()
     current = out_dir / OUTPUTS / "current"
-    names = sorted(p.name for p in current.iterdir() if p.name != "store")
+    # the build's files, carried into the new generation (none yet: a store imported into
+    # before any build, which this switch takes into a generation as a build does)
+    names = sorted(p.name for p in current.iterdir() if p.name != "store") if current.is_dir() else []
     with new_generation(link) as new_store:
         new_store.rmdir()  # the backup makes the folder
         old = ox.Store.read_only(str(previous))
