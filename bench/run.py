@@ -247,7 +247,8 @@ def measure(sizes: list[int], baseline_max: int, budget: float, runs: int, keep:
             counts = generate(data, n)
             gen = time.perf_counter() - t
             nq = root / "registry.nq"
-            entry: dict = {"generate": {"seconds": gen, **{k: v for k, v in counts.items()}}}
+            entry: dict = {"generate": {"seconds": gen, **{k: v for k, v in counts.items()}},
+                           "load": {"start": os.getloadavg()}}
             for stack in ("fast", "baseline"):
                 if stack == "baseline" and n > baseline_max:
                     entry[stack] = {"skipped": f"above --baseline-max {baseline_max}"}
@@ -270,6 +271,7 @@ def measure(sizes: list[int], baseline_max: int, budget: float, runs: int, keep:
                                             "error": f"stopped after {time.perf_counter() - t:.0f} s "
                                                      "(--analyses-budget)" if not done else "no result"}]
                     entry[stack]["stages"] += rows
+            entry["load"]["end"] = os.getloadavg()
             results["sizes"][str(n)] = entry
         finally:
             if keep is None:
@@ -345,13 +347,13 @@ def render(results: dict, command: str) -> str:
             if f is None and b is None:
                 continue
             fs, bs = (f or {}).get("seconds"), (b or {}).get("seconds")
-            ratio = f"{bs / fs:.0f}×" if fs and bs and fs == fs and bs == bs else ""
+            ratio = _ratio(bs / fs) if fs and bs and fs == fs and bs == bs else ""
             fm = f"{f['peak_rss_mib']:.0f}" if f and 'peak_rss_mib' in f else "–"
             bm = f"{b['peak_rss_mib']:.0f}" if b and 'peak_rss_mib' in b else "–"
             lines.append(f"| {int(n):,} | | {stage} | {_fmt_s(fs)} | {fm} | {_fmt_s(bs)} | {bm} | {ratio} |")
         fe, be = _end_to_end(fast), _end_to_end(base)
         ok = entry.get("baseline", {}).get("finished")
-        ratio = f"{be / fe:.0f}×" if ok and fe and be else ""
+        ratio = _ratio(be / fe) if ok and fe and be else ""
         fast_ok = entry.get("fast", {}).get("finished")
         lines.append(f"| {int(n):,} | | **end to end** (import → build + queries) | "
                      f"**{_fmt_s(fe) if fast_ok else 'stopped'}** "
@@ -373,6 +375,11 @@ def render(results: dict, command: str) -> str:
     lines += targets(results)
     lines += NOTES
     return "\n".join(lines) + "\n"
+
+
+def _ratio(r: float) -> str:
+    """A ratio of times: one decimal below 10 (0.5× where the baseline is faster)."""
+    return f"{r:.1f}×" if r < 10 else f"{r:.0f}×"
 
 
 def _by_size(results: dict) -> list[tuple[str, dict]]:
@@ -473,9 +480,11 @@ NOTES = [
     "again; it was run only at 10^3 here (in an earlier run at 10^4, owlrl had not finished "
     "after 300 s). At 10^3 the fast stack is the end-to-end ratio above faster, and hundreds of "
     "times faster at reasoning; the fast stack's own times grow about linearly with size.",
-    "- **The machine was shared**: other engineers' jobs ran during this run (load average "
-    "between 1.3 and 2.8 on the 2 cores), so the times are upper bounds of what an idle machine "
-    "gives.",
+    "- **The machine is shared** and its speed varies from run to run: the same import and "
+    "build of 5×10^4 projects took 128 s in a run on 2026-11-23 and 174 s in one on 2026-12-02, "
+    "with the same code on that path. Compare the stacks within one run, not across runs; the "
+    "load average at the start and end of each size is in `bench/results.json` (`load`, from "
+    "runs after 2026-12-02).",
     "- **10^6 projects** are not run: about 10^8 asserted and inferred triples, an estimated "
     "hour of loading and some 30 GB of store on this machine, beyond one session's budget; "
     "`python bench/run.py --sizes 1000000` runs it where there is time and disk.",
