@@ -164,8 +164,7 @@ def switch_link(link: Path | str, target: str, *, stage: str) -> None:
     kill_point(stage)  # a test hook: the new target is whole, the link not yet switched
     os.replace(tmp, link)
     for stale in link.parent.glob(f".{link.name}.link-*"):  # left by killed processes
-        pid = stale.name.rpartition("-")[2]
-        if stale.is_symlink() and pid.isdigit() and not _running(int(pid)):
+        if stale.is_symlink() and _dead(stale.name.rpartition("-")[2]):
             stale.unlink(missing_ok=True)
 
 
@@ -175,15 +174,20 @@ def work_folder(path: Path | str) -> Iterator[Path]:
     block ends; scratch folders left by killed processes are removed first."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    for stale in path.parent.glob(f".{path.name}.work-*"):
-        pid = stale.name.split("-")[1] if stale.name.count("-") >= 2 else ""
-        if stale.is_dir() and pid.isdigit() and not _running(int(pid)):
+    prefix = f".{path.name}.work-"
+    for stale in path.parent.glob(prefix + "*"):
+        if stale.is_dir() and _dead(stale.name[len(prefix):].partition("-")[0]):
             shutil.rmtree(stale, ignore_errors=True)
-    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.work-{os.getpid()}-"))
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f"{prefix}{os.getpid()}-"))
     try:
         yield tmp
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _dead(pid: str) -> bool:
+    """Whether ``pid`` (the process id in a leftover's name) names a process that has ended."""
+    return pid.isdigit() and not _running(int(pid))
 
 
 def _running(pid: int) -> bool:

@@ -27,6 +27,7 @@ from .checks import merge_reports, run_checks
 from .errors import NotConformant, StoreError
 from .namespaces import GRAPH, INFERRED_GRAPH, short
 from .io import (
+    OUTPUTS,
     adopt_real_folder,
     carry_files,
     kill_point,
@@ -34,7 +35,6 @@ from .io import (
     new_generation,
     prune_generations,
     recover_folder,
-    OUTPUTS,
     replace_files,
     work_folder,
 )
@@ -178,12 +178,6 @@ def write_outputs(out_dir: Path | str, report: object, ds: Dataset | None, *,
     return {key: out_dir / p.name for key, p in written.items()}
 
 
-def own_store_spec(out_dir: Path | str) -> str | None:
-    """``oxigraph:OUT/store`` when the build folder has its own store (a registry build)."""
-    path = Path(out_dir) / "store"
-    return f"oxigraph:{path}" if path.is_dir() else None
-
-
 def is_own_store(spec: str, out_dir: Path | str) -> bool:
     """Whether ``spec`` names the build folder's own store."""
     kind, _, arg = spec.partition(":")
@@ -191,8 +185,8 @@ def is_own_store(spec: str, out_dir: Path | str) -> bool:
 
 
 def replace_store_graph(out_dir: Path | str, name: URIRef, source: Path) -> int:
-    """Replace the named graph ``name`` of the build's own store (``OUT/store``) with the
-    graph ``name`` of ``source`` (TriG or N-Quads); return its triple count.
+    """Replace the named graph ``name`` of the build's own store (``OUT/store``) with
+    ``source``, a TriG or N-Quads file of that one graph; return its triple count.
 
     The store in use is never written (a server or a query may read it): a new generation is
     made from it (Oxigraph's backup, hard links to its files), changed, and switched in with
@@ -218,12 +212,10 @@ def replace_store_graph(out_dir: Path | str, name: URIRef, source: Path) -> int:
         try:
             g = ox.NamedNode(str(name))
             store.store.remove_graph(g)
-            scratch = ox.Store()
-            scratch.load(path=str(source), format=ox.RdfFormat.from_extension(source.suffix.lstrip("."))
-                         or ox.RdfFormat.TRIG)
-            quads = list(scratch.quads_for_pattern(None, None, None, g))
-            store.store.extend(quads)
+            store.store.load(path=str(source), format=ox.RdfFormat.from_extension(source.suffix.lstrip("."))
+                             or ox.RdfFormat.TRIG)
             store.store.flush()
+            count = sum(1 for _ in store.store.quads_for_pattern(None, None, None, g))
         finally:
             store.close()
         kill_point("store-graph")  # a test hook: the new generation is whole, not switched in
@@ -231,7 +223,7 @@ def replace_store_graph(out_dir: Path | str, name: URIRef, source: Path) -> int:
             carry_files(out_dir, new, names)
             link_folder(new, "store", new_store)
     prune_generations(link, [new_store, previous])  # the previous store: a reader may have it open
-    return len(quads)
+    return count
 
 
 def imported_registry(out_dir: Path | str) -> list[Path]:
@@ -299,7 +291,7 @@ def _build_store(spec: str, ds: object, report: object, registry: Sequence[Path]
     kind, _, arg = spec.partition(":")
     if kind == "oxigraph" and arg:
         path = Path(arg)
-        own = path.absolute() == (out_dir / "store").absolute()
+        own = is_own_store(spec, out_dir)
         if own:
             adopt_real_folder(path)
         generation = new_generation(path) if own else replace_store(path)

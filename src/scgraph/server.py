@@ -544,12 +544,10 @@ def source_from_options(store: str | None, build_dir: Path, dataset: Path | None
     in-memory Oxigraph store per worker; ``oxigraph:PATH`` serves an Oxigraph folder, loading
     the dataset into it first when it is empty.
     """
-    from .store import STORE_SPECS
-
-    from .pipeline import own_store_spec
+    from .store import STORE_SPECS, default_store_spec
 
     data = dataset if dataset is not None else build_dir / "dataset.nq"
-    store = store or (None if dataset is not None else own_store_spec(build_dir)) or "oxigraph"
+    store = store or ("oxigraph" if dataset is not None else default_store_spec(build_dir, fallback="oxigraph"))
     kind, _, arg = store.partition(":")
     if store in ("memory", "oxigraph"):
         if not data.is_file():

@@ -766,11 +766,11 @@ def replace_store(path: Path | str) -> Iterator[OxigraphStore]:
             store.close()
 
 
-def default_store_spec(build_dir: Path | str = Path("build")) -> str:
+def default_store_spec(build_dir: Path | str = Path("build"), fallback: str = "memory") -> str:
     """The store a command uses when none is given: ``oxigraph:BUILD/store`` once a persistent
-    store has been built (registry data is imported), else ``memory``."""
+    store has been built (registry data is imported), else ``fallback``."""
     store = Path(build_dir) / "store"
-    return f"oxigraph:{store}" if store.exists() else "memory"
+    return f"oxigraph:{store}" if store.exists() else fallback
 
 
 # --------------------------------------------------------------------------- specs

@@ -81,9 +81,9 @@ def load(build_dir: Path, data: list[Path] | None, quiet: bool) -> Dataset:
 def store_spec(store: str | None, build_dir: Path, data: list[Path] | None) -> str:
     """The store to read: ``store`` if given, else the build's own store (a registry build)
     unless ``--data`` names other files, else an in-memory Oxigraph store."""
-    from ..pipeline import own_store_spec
+    from ..store import default_store_spec
 
-    return store or (None if data else own_store_spec(build_dir)) or "oxigraph"
+    return store or ("oxigraph" if data else default_store_spec(build_dir, fallback="oxigraph"))
 
 
 def open_loaded(build_dir: Path, data: list[Path] | None, store: str | None, quiet: bool) -> Store:
@@ -136,7 +136,8 @@ def analyse_cmd(
         raise AnalysisError(f"--hide must be between 0 and 1, got {hide}")
     from ..cli import _progress
 
-    st = open_loaded(build_dir, data, store, quiet)
+    spec = store_spec(store, build_dir, data)
+    st = open_loaded(build_dir, data, spec, quiet)
     try:
         with _progress(quiet) as progress:
             result = analyse(st, method=method.value, top=top, seed=seed, run_evaluation=evaluate,
@@ -145,7 +146,7 @@ def analyse_cmd(
         st.close()
     out = out or build_dir / "analysis"
     paths = write_results(result, out)
-    stored = _into_build_store(store_spec(store, build_dir, data), build_dir, out)
+    stored = _into_build_store(spec, build_dir, out)
     if not quiet:
         for net in NETWORKS:
             nodes, edges = result.shape(net)
