@@ -45,8 +45,25 @@ def test_source_things_get_stated_in_their_document(ds):
     assert_isomorphic(ds.graph(SOURCE), expected)
 
 
-def test_provenance_is_one_sparql_update():
+def test_provenance_is_what_the_sparql_update_says():
+    """add_provenance (one Python pass) adds exactly what PROVENANCE_UPDATE defines."""
+    from rdflib import Dataset
+
+    from scgraph.build import add_provenance
+
+    def fresh() -> Dataset:
+        d = Dataset()
+        for path, name in ((ROOT / "data" / "sources" / "unit_chart.ttl", SOURCE),
+                           (SOURCES / "extra_unit.ttl", GRAPH["source/extra-unit"])):
+            d.graph(name).parse(path, format="turtle")
+        return d
+
+    by_python, by_sparql = fresh(), fresh()
+    add_provenance(by_python)
+    by_sparql.update(PROVENANCE_UPDATE)
     assert PROVENANCE_UPDATE.count("INSERT") == 1
+    assert set(by_python.quads()) == set(by_sparql.quads())
+    assert len(set(by_python.quads((None, SCG.statedIn, None, None)))) == 2
 
 
 def test_metadata_graph_describes_each_graph(ds):
@@ -72,7 +89,7 @@ def test_source_without_exactly_one_document_is_an_error(name, count):
         assemble(ROOT, extra=[path])
     assert str(e.value) == (
         f"{path}: declares {count} scg:SourceDocument; a source file declares exactly one "
-        "(an IRI, typed scg:SourceDocument)"
+        "(an IRI, typed scg:SourceDocument, or scg:WebPage for a web page)"
     )
 
 

@@ -93,6 +93,8 @@ EXPECTED_UNALIGNED = {
     "euContribution",  # the EU's share of a cost: EURIO models it on grants, not projects
     "declaredCityCount",  # what a source declares but does not name
     "declaredMeetingCount",
+    "declaredMemberCount",
+    "memberKind",
     "declaredParticipantCount",
     "issuedNotAfter",  # bounds on an undated source's date
     "issuedNotBefore",

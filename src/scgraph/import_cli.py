@@ -14,6 +14,10 @@ Nothing reaches the target before the rows are known to be good:
 - any other store (``sparql:URL``, ``memory``) gets the graph only after the whole folder was
   read into memory; a SPARQL endpoint gets it in a scratch graph first, then one
   ``MOVE`` replaces ``graph:registry/cordis``, so a failed upload leaves the old graph.
+
+A ``--filter`` that keeps none of the folder's projects is warned about (stderr, one line);
+``--measure`` imports nothing and prints what the filter keeps, rule by rule
+(:func:`scgraph.importers.filters.measure_filter`, docs/filter.md).
 """
 
 from __future__ import annotations
@@ -64,6 +68,7 @@ def cordis_cmd(
     build_dir: Annotated[Path, typer.Option("--build-dir", help="Build folder whose registry/ folder receives the graph by default.")] = Path("build"),
     skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="Import the valid rows and report the rejected ones; without it a rejected row fails the import and nothing is written.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    measure: Annotated[bool, typer.Option("--measure", help="Import nothing: measure the --filter on the folder (projects seen, kept per rule, the call topics taken, a sample of related-looking projects left out; docs/filter.md) and print the measurement.")] = False,
 ) -> None:
     """Import the EU project registry (CORDIS) tables into the graph:registry/cordis graph.
 
@@ -72,13 +77,17 @@ def cordis_cmd(
     their registry id and cities by name and country (GeoNames), links the projects of the
     curated sources to their registry records, and prints rows read, rows rejected with their
     reasons, things and triples written, and the time taken. A rejected row fails the import
-    (exit 1, its file and line, nothing written) unless --skip-invalid is given.
+    (exit 1, its file and line, nothing written) unless --skip-invalid is given. A filter that
+    keeps no project is warned about on stderr.
     """
     from .cli import _progress
     from .importers.cordis import format_report
 
     if output is not None and store is not None:
         raise typer.BadParameter("give --store or --output, not both", param_hint="--output")
+    if measure:
+        _measure(directory, filter, store is not None or output is not None, quiet)
+        return
     made: list[Path] = []
     if output is None and store is None:
         output = build_dir / "registry" / "cordis.nq"
@@ -100,6 +109,36 @@ def cordis_cmd(
     if not quiet:
         typer.echo(format_report(report).rstrip("\n"))
         typer.echo(f"written to {target}")
+        warning = empty_filter_warning(report)
+        if warning:
+            typer.echo(warning, err=True)
+
+
+def empty_filter_warning(report: object) -> str | None:
+    """The warning line for an import whose filter kept no project, else None."""
+    name = report.filter  # type: ignore[attr-defined]
+    if not name or report.kept_by:  # type: ignore[attr-defined]
+        return None
+    file = report.tables.get("project", "project.csv")  # type: ignore[attr-defined]
+    seen = report.rows_filtered.get(file, 0)  # type: ignore[attr-defined]
+    return (f"warning: filter {name} kept none of the {seen:,} projects of {file} "
+            "(--measure shows what its rules match)")
+
+
+def _measure(directory: Path, filter: str | None, target_given: bool, quiet: bool) -> None:
+    """``--measure``: print what the filter keeps of the folder; nothing is imported."""
+    from .cli import _progress
+    from .importers.filters import FilterRules, format_measure, measure_filter
+
+    if filter is None:
+        raise typer.BadParameter("--measure needs --filter", param_hint="--measure")
+    if target_given:
+        raise typer.BadParameter("--measure writes nothing; leave out --store and --output",
+                                 param_hint="--measure")
+    rules = FilterRules.named(filter)
+    with _progress(quiet) as progress:
+        result = measure_filter(directory, rules, progress=progress)
+    typer.echo(format_measure(result).rstrip("\n"))
 
 
 def _remove_empty(folders: list[Path]) -> None:

@@ -59,6 +59,7 @@ class SCG(DefinedNamespace):
     InteractivePlatform: URIRef
     InteroperabilityMechanism: URIRef
     InvestmentTarget: URIRef
+    LighthouseProject: URIRef
     Marketplace: URIRef
     Meeting: URIRef
     MeetingRole: URIRef
@@ -81,6 +82,7 @@ class SCG(DefinedNamespace):
     Theme: URIRef
     Venue: URIRef
     VideoChannel: URIRef
+    WebPage: URIRef
     Website: URIRef
     Workshop: URIRef
 
@@ -92,6 +94,7 @@ class SCG(DefinedNamespace):
     affiliation: URIRef
     agendaItemOf: URIRef
     amount: URIRef
+    announcedIn: URIRef
     attendanceMode: URIRef
     attended: URIRef
     attendee: URIRef
@@ -107,13 +110,16 @@ class SCG(DefinedNamespace):
     country: URIRef
     curationNote: URIRef
     currency: URIRef
+    dateNote: URIRef
     declaredCityCount: URIRef
     declaredMeetingCount: URIRef
+    declaredMemberCount: URIRef
     declaredParticipantCount: URIRef
     endDate: URIRef
     euContribution: URIRef
     evidence: URIRef
     followedBy: URIRef
+    followerCity: URIRef
     follows: URIRef
     forProject: URIRef
     fundedBy: URIRef
@@ -139,10 +145,14 @@ class SCG(DefinedNamespace):
     issuedNotBefore: URIRef
     launched: URIRef
     legalBasis: URIRef
+    lighthouseCity: URIRef
     locatedIn: URIRef
     meetingOf: URIRef
+    memberKind: URIRef
     memberOf: URIRef
+    namedForMeeting: URIRef
     netEuContribution: URIRef
+    observerCity: URIRef
     openedBy: URIRef
     operatedBy: URIRef
     order: URIRef
@@ -152,11 +162,15 @@ class SCG(DefinedNamespace):
     participantKind: URIRef
     participationRole: URIRef
     partnerIn: URIRef
+    plannedParticipant: URIRef
+    plannedSpeaker: URIRef
     platformOf: URIRef
     presented: URIRef
     promotedBy: URIRef
     publishedOn: URIRef
     recordedIn: URIRef
+    reportedIn: URIRef
+    retrievedOn: URIRef
     scientificField: URIRef
     seedFile: URIRef
     setBy: URIRef

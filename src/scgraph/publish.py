@@ -320,7 +320,7 @@ SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY 
 """
 SOURCE_DOCUMENTS = """
 SELECT DISTINCT ?doc WHERE {
-  { GRAPH ?g { ?doc rdf:type scg:SourceDocument } }
+  { VALUES ?type { scg:SourceDocument scg:WebPage } GRAPH ?g { ?doc rdf:type ?type } }
   UNION { GRAPH graph:metadata { ?graph prov:wasDerivedFrom ?doc } }
   FILTER isIRI(?doc)
 } ORDER BY ?doc

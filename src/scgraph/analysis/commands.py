@@ -157,7 +157,8 @@ def analyse_cmd(
         typer.echo(f"suggested synergies: {sum(len(v) for v in result.suggestions.values())}; "
                    f"coverage gaps: {len(result.coverage_gaps)}; data gaps: {len(result.data_gaps)}")
         for e in result.evaluation:
-            typer.echo(f"evaluation {e.kind} {e.method}: AUC {e.auc:.3f}, precision@{e.k} {e.precision:.3f}")
+            caveat = f" ({e.note})" if e.note else ""
+            typer.echo(f"evaluation {e.kind} {e.method}: AUC {e.auc:.3f}, precision@{e.k} {e.precision:.3f}{caveat}")
         for p in paths.values():
             typer.echo(f"wrote {p}")
         if stored is not None:

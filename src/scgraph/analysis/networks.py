@@ -47,13 +47,24 @@ PARTNER = "shared partner"
 PROJECT = "shared project"
 ORGANISATION = "shared organisation"
 SYNERGY = "recorded synergy"
+PLANNED = "invited to or planned at the same meeting"
 
 EVIDENCE: tuple[str, ...] = (MEETING, SYNERGY, PROJECT, CLUSTER, INITIATIVE, THEME, CITY,
-                             PARTNER, ORGANISATION)
+                             PARTNER, ORGANISATION, PLANNED)
+
+#: The relations of analysis_edges that tie a project to a city in a role (lighthouse,
+#: follower, observer), and those that name a party for a meeting without a report that it
+#: took part (an invitation, a draft agenda): weaker evidence, never a recorded collaboration.
+CITY_ROLES: tuple[str, ...] = ("lighthouse city", "follower city", "observer city")
+NAMED_ONLY: tuple[str, ...] = ("invited to", "planned at")
 
 #: The kinds that have one-mode projections, and the evidence that counts as a recorded
 #: collaboration between two things of that kind (the rest is context).
 PROJECTED: tuple[str, ...] = ("project", "organisation", "city")
+#: Meetings count only where a report says both took part (MEETING); an invitation or a
+#: planned agenda slot (PLANNED) stays context, visible in explanations. Cities collaborate
+#: when they are in the same project: as partners' cities, or as its lighthouse, follower or
+#: observer cities.
 COLLABORATION: dict[str, frozenset[str]] = {
     "project": frozenset({MEETING, SYNERGY}),
     "organisation": frozenset({PROJECT, MEETING, SYNERGY}),
@@ -567,6 +578,7 @@ def _incidence_sets(g: nx.Graph, kind: str, things: Iterable[str]) -> dict[str, 
     for t in things:
         if kind == "project":
             out[MEETING].update((t, m) for m in _nbrs(g, index, t, "meeting", ("attended",)))
+            out[PLANNED].update((t, m) for m in _nbrs(g, index, t, "meeting", NAMED_ONLY))
             out[CLUSTER].update((t, c) for c in _nbrs(g, index, t, "cluster", group_rel))
             out[INITIATIVE].update((t, i) for i in _nbrs(g, index, t, "initiative", group_rel))
             out[THEME].update((t, th) for th in g[t] if kinds[th]["kind"] == "theme")
@@ -576,14 +588,17 @@ def _incidence_sets(g: nx.Graph, kind: str, things: Iterable[str]) -> dict[str, 
                 out[CITY].update((t, c) for c in _nbrs(g, index, o, "city", ("based in",)))
             for m in _nbrs(g, index, t, "meeting", ("meeting of",)):
                 out[CITY].update((t, c) for c in _nbrs(g, index, m, "city", ("held in",)))
+            out[CITY].update((t, c) for c in _nbrs(g, index, t, "city", CITY_ROLES))
         elif kind == "organisation":
             out[PROJECT].update((t, p) for p in _nbrs(g, index, t, "project", ("partner",)))
             out[MEETING].update((t, m) for m in _nbrs(g, index, t, "meeting", ("attended", "organised")))
+            out[PLANNED].update((t, m) for m in _nbrs(g, index, t, "meeting", NAMED_ONLY))
             out[CITY].update((t, c) for c in _nbrs(g, index, t, "city", ("based in",)))
         elif kind == "city":
             for o in _nbrs(g, index, t, "organisation", ("based in",)):
                 out[ORGANISATION].add((t, o))
                 out[PROJECT].update((t, p) for p in _nbrs(g, index, o, "project", ("partner",)))
+            out[PROJECT].update((t, p) for p in _nbrs(g, index, t, "project", CITY_ROLES))
             for m in _nbrs(g, index, t, "meeting", ("held in",)):
                 out[PROJECT].update((t, p) for p in _nbrs(g, index, m, "project", ("attended", "meeting of")))
                 out[ORGANISATION].update(
@@ -597,14 +612,16 @@ def incidences(g: nx.Graph | HeteroGraph, kind: str,
                things: Iterable[str] | None = None) -> list[Incidence]:
     """What ties each thing of ``kind`` to the nodes it may share with another thing.
 
-    project: meetings attended (MEETING), clusters it is a member or part of or in a recorded
+    project: meetings a report says it attended (MEETING), meetings it was only invited to or
+    planned for (PLANNED), clusters it is a member or part of or in a recorded
     synergy with (CLUSTER), initiatives it contributes to, is part of or in a recorded synergy
-    with (INITIATIVE), themes (THEME), partners
-    (PARTNER), the cities of its partners and of its own meetings (CITY), synergies (SYNERGY).
+    with (INITIATIVE), themes (THEME), partners (PARTNER), the cities of its partners and of
+    its own meetings and its lighthouse, follower and observer cities (CITY), synergies (SYNERGY).
     organisation: projects it is a partner in (PROJECT), meetings it attended or organised
-    (MEETING), the city it is based in (CITY). city: projects with a partner based there or a
-    meeting held there (PROJECT), organisations based there or at a meeting held there
-    (ORGANISATION). ``things`` limits the answer to those things.
+    (MEETING) or was only invited to or planned for (PLANNED), the city it is based in (CITY).
+    city: projects with a partner based there, a meeting held there, or the city in a role
+    (PROJECT), organisations based there or at a meeting held there (ORGANISATION).
+    ``things`` limits the answer to those things.
     """
     if kind not in COLLABORATION:
         raise ValueError(f"no projection for kind {kind!r}")
@@ -691,6 +708,7 @@ def _incidence_matrices(adj: _Adjacency, kind: str, t: np.ndarray) -> dict[str, 
     out: dict[str, sparse.csr_matrix] = {}
     if kind == "project":
         out[MEETING] = R("attended")[t] @ keep("meeting")
+        out[PLANNED] = R(*NAMED_ONLY)[t] @ keep("meeting")
         groups = R(*group_rel)[t]
         out[CLUSTER] = groups @ keep("cluster")
         out[INITIATIVE] = groups @ keep("initiative")
@@ -698,17 +716,20 @@ def _incidence_matrices(adj: _Adjacency, kind: str, t: np.ndarray) -> dict[str, 
         out[PARTNER] = R("partner")[t] @ keep("organisation")
         own = R("meeting of")[t] @ keep("meeting")
         out[CITY] = (out[PARTNER] @ R("based in") @ keep("city")
-                     + own @ R("held in") @ keep("city"))
+                     + own @ R("held in") @ keep("city")
+                     + R(*CITY_ROLES)[t] @ keep("city"))
     elif kind == "organisation":
         out[PROJECT] = R("partner")[t] @ keep("project")
         out[MEETING] = R("attended", "organised")[t] @ keep("meeting")
+        out[PLANNED] = R(*NAMED_ONLY)[t] @ keep("meeting")
         out[CITY] = R("based in")[t] @ keep("city")
     elif kind == "city":
         orgs = R("based in")[t] @ keep("organisation")
         meetings = R("held in")[t] @ keep("meeting")
         out[ORGANISATION] = orgs + meetings @ R("attended", "organised") @ keep("organisation")
         out[PROJECT] = (orgs @ R("partner") @ keep("project")
-                        + meetings @ R("attended", "meeting of") @ keep("project"))
+                        + meetings @ R("attended", "meeting of") @ keep("project")
+                        + R(*CITY_ROLES)[t] @ keep("project"))
     else:
         raise ValueError(f"no projection for kind {kind!r}")
     return {ev: m for ev, m in ((ev, _ones(m)) for ev, m in out.items()) if m.nnz}

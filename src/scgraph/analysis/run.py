@@ -382,7 +382,7 @@ def outputs(r: AnalysisResult) -> dict[str, bytes]:
 
     if r.evaluation:
         eh = ["kind", "method", "auc", "auc_sd", "precision", "precision_sd", "k", "splits", "edges",
-              "hidden", "negatives"]
+              "hidden", "negatives", "reliable", "note"]
         files["evaluation.csv"] = _csv(eh, [[getattr(e, h) for h in eh] for e in r.evaluation])
         files["evaluation.json"] = _json([asdict(e) for e in r.evaluation])
 

@@ -202,9 +202,18 @@ def explanation(g: nx.Graph | HeteroGraph, s: Suggestion) -> str:
 # --------------------------------------------------------------------------- evaluation
 
 
+#: Below these, an evaluation's AUC and precision are noise: with 6 recorded collaborations
+#: and one hidden per split, a single pair decides every split. The figures are still reported,
+#: with ``reliable`` false and a note saying why.
+MIN_EVALUATION_EDGES = 20
+MIN_EVALUATION_HIDDEN = 5
+
+
 @dataclass
 class EvalRow:
-    """The evaluation of one method on one kind: means and standard deviations over splits."""
+    """The evaluation of one method on one kind: means and standard deviations over splits;
+    ``reliable`` is false, and ``note`` says why, when there are too few recorded
+    collaborations for the figures to mean anything."""
 
     kind: str
     method: str
@@ -217,6 +226,8 @@ class EvalRow:
     edges: int
     hidden: int
     negatives: int
+    reliable: bool = True
+    note: str = ""
 
 
 def _auc(pos: np.ndarray, neg: np.ndarray) -> float:
@@ -315,12 +326,17 @@ def evaluate(g: nx.Graph | HeteroGraph, kind: str = "project", *, methods: tuple
         rp = np.array([rng.random() for _ in pos])
         rn = np.array([rng.random() for _ in negatives])
         results["random"].append((_auc(rp, rn), len(hidden_i) / unobserved if unobserved else math.nan))
+    reliable = len(edges) >= MIN_EVALUATION_EDGES and n_hidden >= MIN_EVALUATION_HIDDEN
+    note = "" if reliable else (
+        f"too few recorded collaborations to mean anything: {len(edges)} "
+        f"({n_hidden} hidden per split); needs at least {MIN_EVALUATION_EDGES} "
+        f"and {MIN_EVALUATION_HIDDEN} hidden")
     rows = []
     for m, vals in results.items():
         a = np.array([v[0] for v in vals])
         p = np.array([v[1] for v in vals])
         rows.append(EvalRow(kind, m, float(a.mean()), float(a.std()), float(p.mean()),
-                            float(p.std()), k, splits, len(edges), n_hidden, n_neg))
+                            float(p.std()), k, splits, len(edges), n_hidden, n_neg, reliable, note))
     return rows
 
 
