@@ -26,6 +26,7 @@ from scgraph.analysis.metrics import (
 )
 from scgraph.analysis.networks import (
     MEETING,
+    PLANNED,
     SYNERGY,
     THEME,
     heterogeneous_graph,
@@ -299,32 +300,46 @@ def curated():
     st.close()
 
 
-SECOND = {"ds4sscc", "go-li-eu", "digineb-eu", "urbanage"}
+PLANNED_ONLY = {"ds4sscc", "go-li-eu", "digineb-eu"}
 
 
 @pytest.mark.repo_data
-def test_projects_that_share_the_second_cluster_meeting(curated):
+def test_an_invitation_or_a_draft_agenda_is_not_a_meeting(curated):
+    """Source 000 invites digiNEB.eu and puts the three coordination actions on a draft agenda;
+    only source 001's report says who took part (URBANAGE). So no pair of projects met there:
+    the three are tied by weaker evidence (PLANNED), which explanations still show."""
     p = curated.networks["project"]
     met = {frozenset((a, b)) for a, b, d in p.edges(data=True) if MEETING in d["evidence"]}
-    assert met == {frozenset((str(ID[f"project/{a}"]), str(ID[f"project/{b}"])))
-                   for a in SECOND for b in SECOND if a < b}
+    assert met == set()
+    planned = {frozenset((a, b)) for a, b, d in p.edges(data=True) if PLANNED in d["evidence"]}
+    assert planned == {frozenset((str(ID[f"project/{a}"]), str(ID[f"project/{b}"])))
+                       for a in PLANNED_ONLY for b in PLANNED_ONLY if a < b}
+    assert not any(str(ID["project/urbanage"]) in pair for pair in planned)
 
 
 @pytest.mark.repo_data
 def test_curated_suggestions_and_gaps(curated):
     city = curated.suggestions["city"]
-    assert [(x.a, x.b, [n for n, _ in x.shared]) for x in city] == [
-        (str(ID["city/barcelona"]), str(ID["city/cairo"]), [str(ID["org/iscn"])])]
+    assert len(city) == 20
+    assert (city[0].a, city[0].b, [n for n, _ in city[0].shared]) == (
+        str(ID["city/barcelona"]), str(ID["city/cairo"]), [str(ID["org/iscn"])])
+    # Eindhoven (Triangulum) and Espoo (SPARCS) never share a project, but both share one
+    # with Leipzig: a follower city of the one and a lighthouse city of the other
+    assert (city[1].a, city[1].b, [n for n, _ in city[1].shared]) == (
+        str(ID["city/eindhoven-nl"]), str(ID["city/espoo-fi"]), [str(ID["city/leipzig-de"])])
     data = {(g.gap, g.subject, g.declared, g.named) for g in curated.data_gaps}
     assert ("participants declared but not named",
-            str(ID["meeting/2023-06-06-second-cluster-meeting-smart-communities"]), 18, 4) in data
+            str(ID["meeting/2023-06-06-second-cluster-meeting-smart-communities"]), 18, 1) in data
     assert ("cities declared but not named", str(ID["project/connectedineurope"]), 12, 0) in data
     cov = {(g.gap, g.subject) for g in curated.coverage_gaps}
     assert {s for gap, s in cov if gap == "mechanism not covered"} == {
         str(ID[f"mechanism/mim{i}"]) for i in range(1, 8)}
     no_link = {s for gap, s in cov if gap == "no data-sharing link to the data space"}
     assert str(ID["initiative/smart-cities-marketplace"]) in no_link
-    assert not {str(ID["initiative/new-european-bauhaus"]), str(ID["initiative/living-in-eu"])} & no_link
+    # the 2023 meeting concerns the New European Bauhaus and the data space; Living-in.eu was
+    # linked only through Go Li.eu, which a draft agenda plans to speak: no recorded link
+    assert str(ID["initiative/new-european-bauhaus"]) not in no_link
+    assert str(ID["initiative/living-in-eu"]) in no_link
 
 
 @pytest.mark.repo_data
@@ -334,4 +349,4 @@ def test_curated_rdf_results_conform(curated):
         ds.graph(ANALYSIS_GRAPH).add(t)
     report = validate(ds, load_shapes())
     assert report.conforms, report.summary()
-    assert len(list(to_graph(curated).subjects(RDF.type, SCG.Synergy))) == 2
+    assert len(list(to_graph(curated).subjects(RDF.type, SCG.Synergy))) == 40  # 20 project, 20 city

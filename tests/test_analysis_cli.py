@@ -43,9 +43,14 @@ def test_analyse_writes_every_output(tmp_path):
     assert [(s["kind"], s["label_a"], s["label_b"]) for s in syn] == [("project", "A", "B"), ("city", "X", "Y")]
     assert "project: 5 nodes, 4 edges" in result.output
     ev = (out / "evaluation.csv").read_text().splitlines()
-    assert ev[0] == "kind,method,auc,auc_sd,precision,precision_sd,k,splits,edges,hidden,negatives"
+    assert ev[0] == "kind,method,auc,auc_sd,precision,precision_sd,k,splits,edges,hidden,negatives,reliable,note"
     assert [line.split(",")[:2] for line in ev[1:]] == [
         ["project", "adamic-adar"], ["project", "jaccard"], ["project", "resource-allocation"], ["project", "random"]]
+    # two recorded collaborations: the figures are reported, and said to mean nothing
+    note = ("too few recorded collaborations to mean anything: 2 (1 hidden per split); "
+            "needs at least 20 and 5 hidden")
+    assert all(line.endswith(f",false,{note}") for line in ev[1:])
+    assert f"evaluation project adamic-adar: AUC 0.594, precision@10 0.111 ({note})" in result.output
     first = {p.name: p.read_bytes() for p in out.iterdir()}
     assert invoke("analyse", "--data", SMALL, "-o", str(out), "--top", "1", "--evaluate", "--splits", "2",
                   "-q").exit_code == 0

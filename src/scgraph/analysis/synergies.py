@@ -193,6 +193,12 @@ def explanation(g: nx.Graph | HeteroGraph, s: Suggestion) -> str:
                 "meeting": "meeting", "person": "person"}.get(kind, kind)
         if kind == "project" and s.kind == "project":
             noun = "common collaborator"
+        if kind == "meeting" and s.kind == "project":
+            # a meeting both attended is a recorded collaboration, never a suggestion: what is
+            # left is a meeting both were only invited to or planned for (weaker evidence)
+            noun = "meeting (both only invited or planned, not reported as attending)"
+            parts.append(f"{noun if len(names) == 1 else 'meetings (both only invited or planned, not reported as attending)'} {', '.join(names)}")
+            continue
         plural = noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
         parts.append(f"{noun if len(names) == 1 else plural} {', '.join(names)}")
     a, b = (node_label(g, x) for x in (s.a, s.b))
