@@ -92,7 +92,9 @@ def test_analyse_reads_the_registry_from_the_build_store(build: Path) -> None:
     # the two projects of the Max Planck society in Munich under one ERC call rank first
     top = _rows(build / "analysis" / "synergies.csv")[0]
     assert (top["kind"], top["label_a"], top["label_b"]) == ("project", "IRASTRO", "mw-atlas")
-    assert top["shared"] == "ERC SYNERGY GRANTS; Munich; MAX-PLANCK-GESELLSCHAFT ZUR FORDERUNG DER WISSENSCHAFTEN EV"
+    # (largest contribution first: Munich, a lighthouse city of Smarter Together in the curated
+    # data, is tied to more things than the Max Planck society, so it weighs less)
+    assert top["shared"] == "ERC SYNERGY GRANTS; MAX-PLANCK-GESELLSCHAFT ZUR FORDERUNG DER WISSENSCHAFTEN EV; Munich"
     with (OFFICIAL / "organization.csv").open(encoding="utf-8", newline="") as f:
         mpg = {r["projectAcronym"] for r in csv.DictReader(f, delimiter=";") if r["shortName"] == "MPG"}
     assert mpg == {"IRASTRO", "mw-atlas"}
@@ -128,7 +130,7 @@ def test_the_store_answers_the_analysis_questions(build: Path) -> None:
     out = _ok("query", "analysis_suggested_synergies", "--build-dir", str(build), "-f", "csv", "-q")
     rows = list(csv.DictReader(out.splitlines()))
     assert sorted((r["a"], r["b"], r["rank"]) for r in rows) == sorted(suggested)
-    assert len(suggested) == 7
+    assert len(suggested) == 40  # the top 20 of projects and of cities
 
 
 def test_analyse_elsewhere_leaves_the_store_alone(build: Path, tmp_path: Path) -> None:
