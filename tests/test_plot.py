@@ -41,11 +41,21 @@ def _annotations(ax) -> list[str]:
     return [c.get_text() for c in ax.get_children() if isinstance(c, Annotation)]
 
 
+@pytest.fixture(scope="module")
+def lighthouse():
+    ds = Dataset()
+    io.parse_into(ds, DATA / "lighthouse.trig")
+    st = OxigraphStore()
+    st.load_dataset(ds)
+    yield st
+    st.close()
+
+
 @pytest.mark.parametrize("fmt", plot.FORMATS)
 @pytest.mark.parametrize("kind", plot.KINDS)
-def test_every_kind_in_every_format(setup, tmp_path, kind, fmt):
+def test_every_kind_in_every_format(setup, lighthouse, tmp_path, kind, fmt):
     r, st = setup
-    fig = plot.figure(kind, r, st)
+    fig = plot.figure(kind, r, lighthouse if kind.startswith("lighthouse") else st)
     path = plot.save(fig, tmp_path / f"{kind}.{fmt}")
     data = path.read_bytes()
     assert len(data) > 1000
@@ -132,6 +142,35 @@ def test_map_content(setup):
     assert _annotations(ax) == ["X (2 projects)"]
     assert len(ax.patches) > 10  # country outlines around Brussels
     assert len(plot.countries()) == 177
+
+
+def test_lighthouse_map_content(lighthouse):
+    fig = plot.lighthouse_map_figure(lighthouse)
+    ax = fig.axes[0]
+    by_role = {c.get_gid(): [tuple(xy) for xy in c.get_offsets()] for c in ax.collections if c.get_gid()}
+    # Lyon is a lighthouse city of A and a follower city of B: drawn once, in its strongest role
+    assert sorted(by_role) == ["follower-cities", "lighthouse-cities", "observer-cities"]
+    assert len(by_role["lighthouse-cities"]) == 3 and len(by_role["follower-cities"]) == 1
+    assert len(by_role["observer-cities"]) == 1
+    # replication links: A's lighthouse cities to Nice (Z has no coordinates), B's Madrid to Lyon
+    assert len(ax.lines) == 3
+    assert sorted(_annotations(ax)) == ["Lyon", "Madrid", "Paris"]
+    assert _legend_labels(fig) == ["lighthouse city (3)", "follower city (1)", "observer city (1)",
+                                   "lighthouse to follower, same project (3)"]
+    assert "without coordinates: Z" in _title(fig)
+
+
+def test_lighthouse_network_content(lighthouse):
+    fig = plot.lighthouse_network_figure(lighthouse)
+    labels = _legend_labels(fig)
+    assert labels[:3] == ["project (2)", "city (6)", "city of several projects (1)"]
+    assert sorted(_annotations(fig.axes[0])) == ["A", "B", "Lyon"]
+
+
+def test_lighthouse_figures_need_city_roles(setup):
+    _r, st = setup
+    with pytest.raises(plot.PlotError, match="no project names a lighthouse, follower or observer city"):
+        plot.lighthouse_map_figure(st)
 
 
 def test_map_frame_fits_europe_and_names_the_cities_beyond():

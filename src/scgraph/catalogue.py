@@ -95,6 +95,17 @@ def _parse_params(text: str, path: Path | None, line: int) -> tuple[Param, ...]:
     return tuple(out)
 
 
+#: The prefix of the catalogue's plumbing: the bulk exports that 'scgraph analyse', 'plot' and
+#: 'export-graph' read (one row per node, link or label, unordered). They are listed apart from
+#: the analysts' questions.
+PLUMBING_PREFIX = "analysis_"
+
+
+def is_plumbing(name: str) -> bool:
+    """Whether the query ``name`` is an analysis export rather than an analyst's question."""
+    return name.startswith(PLUMBING_PREFIX)
+
+
 def parse_query(text: str, name: str, path: Path | None = None) -> Query:
     """Read a query's header; the SPARQL text is the whole file (comments included)."""
     header: dict[str, str] = {}

@@ -185,11 +185,18 @@ def query(
 @app.command()
 @user_errors
 def queries() -> None:
-    """List the queries of the catalogue: name and title."""
+    """List the queries of the catalogue: name and title; the analysts' questions first, then
+    the analysis exports that 'scgraph analyse' reads."""
     cat = catalogue.load_catalogue()
     width = max((len(n) for n in cat), default=0)
-    for name, q in cat.items():
-        typer.echo(f"{name.ljust(width)}  {q.title}".rstrip())
+    questions = [n for n in cat if not catalogue.is_plumbing(n)]
+    plumbing = [n for n in cat if catalogue.is_plumbing(n)]
+    for name in questions:
+        typer.echo(f"{name.ljust(width)}  {cat[name].title}".rstrip())
+    if plumbing:
+        typer.echo("\nAnalysis exports (bulk, unordered; read by 'scgraph analyse', 'plot', 'export-graph'):")
+        for name in plumbing:
+            typer.echo(f"{name.ljust(width)}  {cat[name].title}".rstrip())
 
 
 # publish and serve live in serving_cli.py (the publishing-and-serving module)

@@ -77,10 +77,22 @@ def queries_markdown() -> str:
         "Generated from the headers of `queries/*.rq` by `python -m scgraph.docs`; do not edit",
         "by hand. Run one with `scgraph query NAME`; the server and the analyses run the same files.",
     ]
-    for name, q in catalogue.load_catalogue().items():
-        params = ", ".join(f"`{p.name}` ({p.type}{', optional' if p.optional else ''})" for p in q.params)
-        parts += ["", f"## `{name}`", "", f"**{q.title}**", "", q.description, "",
-                  f"Parameters: {params or 'none'}.", "", "```sparql", q.sparql.strip(), "```"]
+    cat = catalogue.load_catalogue()
+    questions = [n for n in cat if not catalogue.is_plumbing(n)]
+    plumbing = [n for n in cat if catalogue.is_plumbing(n)]
+    parts += ["", "Questions: " + ", ".join(f"[`{n}`](#{n})" for n in questions) + "."]
+    if plumbing:
+        parts += ["", "Analysis exports (the plumbing of `scgraph analyse`, `plot` and `export-graph`): "
+                  + ", ".join(f"[`{n}`](#{n})" for n in plumbing) + "."]
+    for heading, names in (("Questions", questions), ("Analysis exports", plumbing)):
+        if not names:
+            continue
+        parts += ["", f"# {heading}"]
+        for name in names:
+            q = cat[name]
+            params = ", ".join(f"`{p.name}` ({p.type}{', optional' if p.optional else ''})" for p in q.params)
+            parts += ["", f"## `{name}`", "", f"**{q.title}**", "", q.description, "",
+                      f"Parameters: {params or 'none'}.", "", "```sparql", q.sparql.strip(), "```"]
     return "\n".join(parts) + "\n"
 
 

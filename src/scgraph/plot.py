@@ -49,7 +49,7 @@ KIND_COLORS = {"project": OKABE_ITO["blue"], "initiative": OKABE_ITO["vermillion
                "city": OKABE_ITO["sky blue"], "theme": OKABE_ITO["grey"]}
 COMMUNITY_COLORS = [OKABE_ITO[c] for c in ("blue", "orange", "bluish green", "vermillion",
                                             "reddish purple", "sky blue", "yellow", "black")]
-KINDS = ("network", "hierarchy", "timeline", "heatmap", "map")
+KINDS = ("network", "hierarchy", "timeline", "heatmap", "map", "lighthouse-map", "lighthouse-network")
 FORMATS = ("png", "svg", "pdf")
 NETWORKS = ("heterogeneous", "project", "organisation", "city")
 MAX_DRAWN = 400  # the network figure draws at most this many nodes (highest PageRank)
@@ -533,6 +533,123 @@ def map_figure(r: AnalysisResult) -> Figure:
     return fig
 
 
+ROLE_COLORS = {"lighthouse": OKABE_ITO["vermillion"], "follower": OKABE_ITO["blue"],
+               "observer": OKABE_ITO["bluish green"]}
+ROLE_ORDER = ("lighthouse", "follower", "observer")
+
+
+def _city_roles(store: Store) -> list[dict[str, object]]:
+    """The rows of analysis_city_roles, sorted (project, role, city)."""
+    rows = [{k: _str(v) for k, v in row.items()} for row in select(store, "analysis_city_roles")]
+    if not rows:
+        raise PlotError("no project names a lighthouse, follower or observer city: "
+                        "the lighthouse figures need the curated lighthouse programme")
+    return sorted(rows, key=lambda r: (r["projectLabel"], ROLE_ORDER.index(str(r["role"])), r["cityLabel"], r["city"]))
+
+
+def lighthouse_map_figure(store: Store) -> Figure:
+    """Lighthouse, follower and observer cities of the lighthouse projects on a map, with the
+    replication links (each lighthouse city to each follower city of the same project)."""
+    rows = _city_roles(store)
+    located = [r for r in rows if r["lat"] and r["long"]]
+    roles: dict[str, set[str]] = defaultdict(set)  # city -> its roles over all projects
+    for r in located:
+        roles[str(r["city"])].add(str(r["role"]))
+    points = {str(r["city"]): (float(str(r["long"])), float(str(r["lat"]))) for r in located}
+    labels = {str(r["city"]): str(r["cityLabel"]) for r in located}
+    (x0, x1, y0, y1), outside = map_extent(points)
+    aspect = 1 / math.cos(math.radians((y0 + y1) / 2))
+    height = min(10.0, max(3.8, 6.4 * aspect * (y1 - y0) / (x1 - x0) + 1.8))
+    fig = _figure(7.2, height)
+    ax = fig.add_subplot()
+    for f in countries():
+        geom = f["geometry"]
+        polys = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
+        for poly in polys:
+            ring = np.array(poly[0])
+            if ring[:, 0].max() < x0 - 5 or ring[:, 0].min() > x1 + 5 or ring[:, 1].max() < y0 - 5 or ring[:, 1].min() > y1 + 5:
+                continue
+            ax.add_patch(Polygon(ring, closed=True, fc="#eeeeee", ec="#9a9a9a", lw=0.5, zorder=1))
+    by_project: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for r in located:
+        by_project[str(r["project"])][str(r["role"])].append(str(r["city"]))
+    links = sorted({(a, b) for p in by_project.values() for a in p["lighthouse"] for b in p["follower"] if a != b})
+    for a, b in links:
+        ax.plot([points[a][0], points[b][0]], [points[a][1], points[b][1]], color=OKABE_ITO["grey"],
+                lw=0.6, alpha=0.6, zorder=2)
+    for role in reversed(ROLE_ORDER):  # lighthouse cities drawn last, on top
+        cities = sorted(c for c, rs in roles.items() if min(rs, key=ROLE_ORDER.index) == role)
+        ax.scatter([points[c][0] for c in cities], [points[c][1] for c in cities],
+                   s=70 if role == "lighthouse" else 34, color=ROLE_COLORS[role], edgecolors="white",
+                   linewidths=0.6, zorder=3 if role != "lighthouse" else 4, gid=f"{role}-cities")
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_aspect(aspect)
+    ax.set_xlabel("longitude (°)")
+    ax.set_ylabel("latitude (°)")
+    lighthouse = sorted((c for c, rs in roles.items() if "lighthouse" in rs and c not in outside), key=lambda c: labels[c])
+    place_labels(ax, [(points[c][0], points[c][1], labels[c]) for c in lighthouse], fontsize=6.5,
+                 radii=[math.sqrt(70) / 2] * len(lighthouse))
+    counts = {role: sum(1 for rs in roles.values() if min(rs, key=ROLE_ORDER.index) == role) for role in ROLE_ORDER}
+    handles = [Line2D([], [], marker="o", ls="", color=ROLE_COLORS[r], markersize=8 if r == "lighthouse" else 6,
+                      label=f"{r} city ({counts[r]})") for r in ROLE_ORDER if counts[r]]
+    handles.append(Line2D([], [], color=OKABE_ITO["grey"], lw=1, label=f"lighthouse to follower, same project ({len(links)})"))
+    fig.legend(handles=handles, loc="outside lower center", ncols=2, frameon=False, columnspacing=1.2)
+    projects = len({str(r["project"]) for r in rows})
+    far = ""
+    if outside:
+        names = sorted(labels[c] for c in outside)
+        far = f"; beyond the frame: {', '.join(names)}"
+    missing = sorted({str(r["cityLabel"]) for r in rows if not (r["lat"] and r["long"])})
+    unplaced = f"; without coordinates: {', '.join(missing)}" if missing else ""
+    _title(fig, f"The cities of {projects} Smart Cities and Communities lighthouse projects by their "
+                f"strongest role (lighthouse cities labelled){far}{unplaced}; outlines: Natural Earth")
+    return fig
+
+
+def lighthouse_network_figure(store: Store, seed: int = 0) -> Figure:
+    """Projects and their cities as a network: an edge per city role, coloured by the role;
+    cities in several projects tie the projects together."""
+    rows = _city_roles(store)
+    g = nx.Graph()
+    for r in rows:
+        p, c = f"p:{r['project']}", f"c:{r['city']}"
+        g.add_node(p, label=str(r["projectLabel"]), kind="project")
+        g.add_node(c, label=str(r["cityLabel"]), kind="city")
+        prev = g.edges[p, c]["role"] if g.has_edge(p, c) else None
+        role = str(r["role"]) if prev is None else min(prev, str(r["role"]), key=ROLE_ORDER.index)
+        g.add_edge(p, c, role=role)
+    pos = packed_layout(g, seed=seed)  # each project with its cities on its own, packed
+    fig = _figure(7.2, 7.6)
+    ax = fig.add_subplot()
+    for role in reversed(ROLE_ORDER):
+        edges = sorted((a, b) for a, b, d in g.edges(data=True) if d["role"] == role)
+        nx.draw_networkx_edges(g, pos, edgelist=edges, ax=ax, edge_color=ROLE_COLORS[role],
+                               width=1.4 if role == "lighthouse" else 0.8, alpha=0.85)
+    projects = sorted(n for n, d in g.nodes(data=True) if d["kind"] == "project")
+    cities = sorted(n for n, d in g.nodes(data=True) if d["kind"] == "city")
+    shared = [c for c in cities if g.degree(c) > 1]
+    nx.draw_networkx_nodes(g, pos, nodelist=cities, ax=ax, node_size=14, node_color="#bbbbbb", linewidths=0)
+    nx.draw_networkx_nodes(g, pos, nodelist=shared, ax=ax, node_size=40, node_color=OKABE_ITO["orange"],
+                           edgecolors="white", linewidths=0.6)
+    nx.draw_networkx_nodes(g, pos, nodelist=projects, ax=ax, node_size=110, node_shape="s",
+                           node_color=OKABE_ITO["black"] if "black" in OKABE_ITO else "#222222")
+    points = [(float(pos[n][0]), float(pos[n][1]), g.nodes[n]["label"]) for n in projects]
+    points += [(float(pos[n][0]), float(pos[n][1]), g.nodes[n]["label"]) for n in shared]
+    place_labels(ax, points, fontsize=6.5, radii=[6.0] * len(projects) + [3.5] * len(shared))
+    ax.set_axis_off()
+    handles = [Line2D([], [], marker="s", ls="", color="#222222", markersize=7, label=f"project ({len(projects)})"),
+               Line2D([], [], marker="o", ls="", color="#bbbbbb", markersize=5, label=f"city ({len(cities)})"),
+               Line2D([], [], marker="o", ls="", color=OKABE_ITO["orange"], markersize=6,
+                      label=f"city of several projects ({len(shared)})")]
+    handles += [Line2D([], [], color=ROLE_COLORS[r], lw=1.4, label=f"{r} city")
+                for r in ROLE_ORDER if any(d["role"] == r for *_e, d in g.edges(data=True))]
+    fig.legend(handles=handles, loc="outside lower center", ncols=3, frameon=False, columnspacing=1.2)
+    _title(fig, f"{len(projects)} lighthouse projects and their {len(cities)} cities by role "
+                f"(a city two sources give two roles is drawn in the stronger)")
+    return fig
+
+
 #: longitude and latitude bounds of the map's Europe (with the Canaries, Cyprus and Iceland)
 EUROPE = (-25.0, 45.0, 27.0, 72.0)
 
@@ -580,4 +697,8 @@ def figure(kind: str, r: AnalysisResult, store: Store | None = None, *, network:
         return heatmap_figure(r)
     if kind == "map":
         return map_figure(r)
+    if kind in ("lighthouse-map", "lighthouse-network"):
+        if store is None:
+            raise PlotError(f"the {kind} figure needs the store")
+        return lighthouse_map_figure(store) if kind == "lighthouse-map" else lighthouse_network_figure(store, seed)
     raise PlotError(f"unknown figure {kind!r}; use one of {', '.join(KINDS)}")

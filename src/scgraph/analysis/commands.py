@@ -34,6 +34,8 @@ class FigureKind(str, Enum):
     timeline = "timeline"
     heatmap = "heatmap"
     map = "map"
+    lighthouse_map = "lighthouse-map"
+    lighthouse_network = "lighthouse-network"
 
 
 class FigureFormat(str, Enum):
@@ -179,7 +181,7 @@ def _into_build_store(spec: str, build_dir: Path, out: Path) -> int | None:
 
 
 def plot_cmd(
-    kind: Annotated[FigureKind, typer.Argument(help="Which figure: network, hierarchy, timeline, heatmap or map.", show_default=False)],
+    kind: Annotated[FigureKind, typer.Argument(help="Which figure: network, hierarchy, timeline, heatmap, map, lighthouse-map or lighthouse-network.", show_default=False)],
     format: Annotated[FigureFormat, typer.Option("--format", "-f", help="Image format (svg and pdf are vector).")] = FigureFormat.png,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="File to write (default: BUILD_DIR/analysis/figures/KIND.FORMAT).", show_default=False)] = None,
     network: Annotated[Network, typer.Option("--network", help="For the network figure: which network.")] = Network.heterogeneous,

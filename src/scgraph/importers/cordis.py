@@ -1058,12 +1058,16 @@ def write_cordis_nquads(directory: Path | str, path: Path | str, *,
 
 
 def load_curated() -> Graph:
-    """The curated reference data (``data/reference/*.ttl``) the importer links to."""
+    """The curated data the importer links to: the reference data (``data/reference/*.ttl``)
+    and the sources (``data/sources/*.ttl``, ``data/sources/web/*.ttl``), where the web pages
+    give the lighthouse projects their CORDIS grant numbers."""
     from ..io import data_dir, parse_into
 
     g = Graph()
-    for p in sorted((data_dir() / "reference").glob("*.ttl")):
-        parse_into(g, p)
+    folders = (data_dir() / "reference", data_dir() / "sources", data_dir() / "sources" / "web")
+    for folder in folders:
+        for p in sorted(folder.glob("*.ttl")):
+            parse_into(g, p)
     return g
 
 
