@@ -18,12 +18,17 @@ from rdflib import Dataset
 DATA = Path(__file__).parent / "data" / "analysis"
 
 
-@pytest.fixture(scope="module")
-def setup():
+def _store(path: Path) -> OxigraphStore:
     ds = Dataset()
-    io.parse_into(ds, DATA / "small.trig")
+    io.parse_into(ds, path)
     st = OxigraphStore()
     st.load_dataset(ds)
+    return st
+
+
+@pytest.fixture(scope="module")
+def setup():
+    st = _store(DATA / "small.trig")
     yield analyse(st), st
     st.close()
 
@@ -43,10 +48,7 @@ def _annotations(ax) -> list[str]:
 
 @pytest.fixture(scope="module")
 def lighthouse():
-    ds = Dataset()
-    io.parse_into(ds, DATA / "lighthouse.trig")
-    st = OxigraphStore()
-    st.load_dataset(ds)
+    st = _store(DATA / "lighthouse.trig")
     yield st
     st.close()
 

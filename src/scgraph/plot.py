@@ -470,6 +470,19 @@ def countries() -> list[dict]:
     return json.loads(text)["features"]
 
 
+def draw_countries(ax, frame: tuple[float, float, float, float]) -> None:
+    """The outlines of the packaged countries near ``frame`` (x0, x1, y0, y1), in light grey."""
+    x0, x1, y0, y1 = frame
+    for f in countries():
+        geom = f["geometry"]
+        polys = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
+        for poly in polys:
+            ring = np.array(poly[0])
+            if ring[:, 0].max() < x0 - 5 or ring[:, 0].min() > x1 + 5 or ring[:, 1].max() < y0 - 5 or ring[:, 1].min() > y1 + 5:
+                continue
+            ax.add_patch(Polygon(ring, closed=True, fc="#eeeeee", ec="#9a9a9a", lw=0.5, zorder=1))
+
+
 @_styled
 def map_figure(r: AnalysisResult) -> Figure:
     """Cities with coordinates, sized by the projects tied to them; lines join cities that share
@@ -491,14 +504,7 @@ def map_figure(r: AnalysisResult) -> Figure:
     height = min(10.0, max(3.8, 6.4 * aspect * (y1 - y0) / (x1 - x0) + 1.3 + 0.5 * rows))
     fig = _figure(7.2, height)
     ax = fig.add_subplot()
-    for f in countries():
-        geom = f["geometry"]
-        polys = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
-        for poly in polys:
-            ring = np.array(poly[0])
-            if ring[:, 0].max() < x0 - 5 or ring[:, 0].min() > x1 + 5 or ring[:, 1].max() < y0 - 5 or ring[:, 1].min() > y1 + 5:
-                continue
-            ax.add_patch(Polygon(ring, closed=True, fc="#eeeeee", ec="#9a9a9a", lw=0.5, zorder=1))
+    draw_countries(ax, (x0, x1, y0, y1))
     for a, b in sorted(cg.edges):
         if a in cities and b in cities:
             ax.plot([g.nodes[a]["lon"], g.nodes[b]["lon"]], [g.nodes[a]["lat"], g.nodes[b]["lat"]],
@@ -547,6 +553,7 @@ def _city_roles(store: Store) -> list[dict[str, object]]:
     return sorted(rows, key=lambda r: (r["projectLabel"], ROLE_ORDER.index(str(r["role"])), r["cityLabel"], r["city"]))
 
 
+@_styled
 def lighthouse_map_figure(store: Store) -> Figure:
     """Lighthouse, follower and observer cities of the lighthouse projects on a map, with the
     replication links (each lighthouse city to each follower city of the same project)."""
@@ -562,14 +569,7 @@ def lighthouse_map_figure(store: Store) -> Figure:
     height = min(10.0, max(3.8, 6.4 * aspect * (y1 - y0) / (x1 - x0) + 1.8))
     fig = _figure(7.2, height)
     ax = fig.add_subplot()
-    for f in countries():
-        geom = f["geometry"]
-        polys = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
-        for poly in polys:
-            ring = np.array(poly[0])
-            if ring[:, 0].max() < x0 - 5 or ring[:, 0].min() > x1 + 5 or ring[:, 1].max() < y0 - 5 or ring[:, 1].min() > y1 + 5:
-                continue
-            ax.add_patch(Polygon(ring, closed=True, fc="#eeeeee", ec="#9a9a9a", lw=0.5, zorder=1))
+    draw_countries(ax, (x0, x1, y0, y1))
     by_project: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for r in located:
         by_project[str(r["project"])][str(r["role"])].append(str(r["city"]))
@@ -607,6 +607,7 @@ def lighthouse_map_figure(store: Store) -> Figure:
     return fig
 
 
+@_styled
 def lighthouse_network_figure(store: Store, seed: int = 0) -> Figure:
     """Projects and their cities as a network: an edge per city role, coloured by the role;
     cities in several projects tie the projects together."""

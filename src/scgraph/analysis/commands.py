@@ -161,6 +161,13 @@ def analyse_cmd(
         for e in result.evaluation:
             caveat = f" ({e.note})" if e.note else ""
             typer.echo(f"evaluation {e.kind} {e.method}: AUC {e.auc:.3f}, precision@{e.k} {e.precision:.3f}{caveat}")
+        if evaluate:
+            from .networks import PROJECTED
+
+            evaluated = {e.kind for e in result.evaluation}
+            for kind in PROJECTED:
+                if kind not in evaluated and result.shape(kind)[0]:
+                    typer.echo(f"evaluation {kind}: fewer than 2 recorded collaborations, nothing to evaluate")
         for p in paths.values():
             typer.echo(f"wrote {p}")
         if stored is not None:
