@@ -148,3 +148,20 @@ def test_build_on_the_real_repository(tmp_path, monkeypatch):
     result = invoke("build", "--out", str(tmp_path / "build"), "--quiet")
     assert result.exit_code == 0, result.output
     assert (tmp_path / "build" / "graph.ttl").stat().st_size > 0
+
+
+def test_queries_lists_the_questions_then_the_plumbing(monkeypatch):
+    """On the real catalogue: the analysts' questions first, then the analyses' bulk exports
+    under their own heading."""
+    monkeypatch.setenv("SCGRAPH_HOME", str(REPO))
+    result = invoke("queries")
+    assert result.exit_code == 0, result.output
+    questions, heading, plumbing = result.stdout.partition(
+        "\nAnalysis exports (bulk, unordered; read by 'scgraph analyse', 'plot', 'export-graph'):\n")
+    assert heading
+    names = [line.split()[0] for line in questions.splitlines() if line.strip()]
+    exports = [line.split()[0] for line in plumbing.splitlines() if line.strip()]
+    assert len(names) == 32 and not any(n.startswith("analysis_") for n in names)
+    assert names[:2] == ["acted_on_behalf", "cities_in_several_projects"]
+    assert exports and all(n.startswith("analysis_") for n in exports)
+    assert "analysis_city_roles" in exports
