@@ -155,7 +155,9 @@ def render() -> str:
         value = a[len("amount/eur/"):]
         d = Decimal(value)
         shown = f"{d:,.2f}" if d != d.to_integral_value() else f"{int(d):,}"
-        assert decimal_lexical(d) == value, f"{a}: not the canonical decimal form"
+        if decimal_lexical(d) != value:
+            raise SystemExit(f"error: <{a}>: write the amount as {decimal_lexical(d)} (no trailing zeros), "
+                             "as the CORDIS importer does")
         out.append(f"<{a}> a scg:MonetaryAmount ;\n    rdfs:label {_q(shown + ' euro')}@en ;\n"
                    f"    scg:value \"{value}\"^^xsd:decimal ;\n    scg:currency \"EUR\" .\n")
     out.append("# --- the lighthouse programme " + "-" * 63 + "\n")
