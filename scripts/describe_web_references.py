@@ -78,18 +78,19 @@ def _q(text: str) -> str:
 
 
 def render() -> str:
-    web = _load(sorted(WEB.glob("*.ttl")))
-    pages_of: dict[URIRef, set[str]] = {}
+    web = Graph()
+    pages_of: dict[URIRef, set[str]] = {}  # thing -> the addresses of the pages that name it
     for path in sorted(WEB.glob("*.ttl")):
         page = _load([path])
+        web += page
         urls = {str(u) for u in page.objects(None, URIRef("https://schema.org/url"))
                 if (None, RDF.type, SCG.WebPage) in page}
         for o in page.objects():
             if isinstance(o, URIRef):
                 pages_of.setdefault(o, set()).update(urls)
     others = [p for p in sorted(REFERENCE.glob("*.ttl")) if p != OUT]
-    known = {s for s in _load(others).subjects(RDFS.label, None)}
-    known |= {s for s in _load(others).subjects(SKOS.prefLabel, None)}
+    reference = _load(others)
+    known = set(reference.subjects(RDFS.label, None)) | set(reference.subjects(SKOS.prefLabel, None))
     gaz = Gazetteer.default()
     by_id = gaz.cities_by_id
     by_slug = {(c.slug, c.country.lower()): c for c in by_id.values()}
