@@ -12,9 +12,8 @@ from __future__ import annotations
 import sys
 
 from scgraph.gazetteer import Gazetteer, country_code
-
-CURATED = {2800866: "city/brussels", 2988507: "city/paris", 360630: "city/cairo",
-           3128760: "city/barcelona"}
+from scgraph.importers.cordis import CuratedIndex, load_curated
+from scgraph.namespaces import ID
 
 
 def main(argv: list[str]) -> int:
@@ -22,12 +21,13 @@ def main(argv: list[str]) -> int:
         print(__doc__.strip().splitlines()[2], file=sys.stderr)
         return 2
     g = Gazetteer.default()
+    curated = CuratedIndex.from_graph(load_curated()).cities  # GeoNames id -> curated IRI
     for name, cc in zip(argv[::2], argv[1::2]):
         hit = g.city(name, cc)
         if hit is None:
             print(f"{name} ({cc}): NOT FOUND")
             continue
-        iri = CURATED.get(hit.geonameid) or f"city/{hit.slug}-{country_code(cc).lower()}"
+        iri = curated.get(hit.geonameid, "").removeprefix(str(ID)) or f"city/{hit.slug}-{country_code(cc).lower()}"
         print(f"{name} ({cc}): <{iri}>  GeoNames {hit.geonameid} {hit.name}")
     return 0
 

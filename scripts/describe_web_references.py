@@ -28,7 +28,7 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
-from rdflib import Graph, Literal, URIRef
+from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, RDFS, SKOS
 
 from scgraph.gazetteer import Gazetteer
@@ -43,7 +43,6 @@ OUT = REFERENCE / "web_references.ttl"
 GEONAMES = "https://sws.geonames.org/"
 # Cities the gazetteer does not know, named as the web-page sources write them.
 UNKNOWN_CITY_NAMES = {"kadikoy-tr": "Kadıköy", "tepebasi-tr": "Tepebaşı", "voru-ee": "Võru"}
-EU_COUNTRY = "http://publications.europa.eu/resource/authority/country/"
 
 HEADER = """\
 # The cities, countries, amounts and call topics that the web-page sources link to.
@@ -92,8 +91,7 @@ def render() -> str:
     reference = _load(others)
     known = set(reference.subjects(RDFS.label, None)) | set(reference.subjects(SKOS.prefLabel, None))
     gaz = Gazetteer.default()
-    by_id = gaz.cities_by_id
-    by_slug = {(c.slug, c.country.lower()): c for c in by_id.values()}
+    by_slug = {(c.slug, c.country.lower()): c for c in gaz.cities_by_id.values()}
 
     linked = sorted({o for o in web.objects() if isinstance(o, URIRef)} | set(web.subjects()), key=str)
     ids = [str(o)[len(str(ID)):] for o in linked if str(o).startswith(str(ID))]

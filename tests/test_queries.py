@@ -25,7 +25,7 @@ from scgraph.store import MemoryStore, OxigraphStore
 EXPECTED = Path(__file__).parent / "data" / "queries"
 QUERIES = catalogue.load_catalogue()
 # The analysts' questions; the analyses' bulk exports (analysis_*) have their own tests.
-QUESTIONS = sorted(name for name in QUERIES if not name.startswith("analysis_"))
+QUESTIONS = sorted(catalogue.split_catalogue(QUERIES)[0])
 SAMPLE = Path(__file__).parent / "data" / "cordis" / "sample"
 ID = "https://w3id.org/scgraph/id/"
 # The example each parametrised question is asked with (the same as in its description).

@@ -106,6 +106,11 @@ def is_plumbing(name: str) -> bool:
     return name.startswith(PLUMBING_PREFIX)
 
 
+def split_catalogue(cat: dict[str, Query]) -> tuple[list[str], list[str]]:
+    """The names of ``cat``: the analysts' questions, then the analysis exports, each in order."""
+    return [n for n in cat if not is_plumbing(n)], [n for n in cat if is_plumbing(n)]
+
+
 def parse_query(text: str, name: str, path: Path | None = None) -> Query:
     """Read a query's header; the SPARQL text is the whole file (comments included)."""
     header: dict[str, str] = {}

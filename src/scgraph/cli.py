@@ -189,8 +189,7 @@ def queries() -> None:
     the analysis exports that 'scgraph analyse' reads."""
     cat = catalogue.load_catalogue()
     width = max((len(n) for n in cat), default=0)
-    questions = [n for n in cat if not catalogue.is_plumbing(n)]
-    plumbing = [n for n in cat if catalogue.is_plumbing(n)]
+    questions, plumbing = catalogue.split_catalogue(cat)
     for name in questions:
         typer.echo(f"{name.ljust(width)}  {cat[name].title}".rstrip())
     if plumbing:

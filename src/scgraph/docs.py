@@ -78,8 +78,7 @@ def queries_markdown() -> str:
         "by hand. Run one with `scgraph query NAME`; the server and the analyses run the same files.",
     ]
     cat = catalogue.load_catalogue()
-    questions = [n for n in cat if not catalogue.is_plumbing(n)]
-    plumbing = [n for n in cat if catalogue.is_plumbing(n)]
+    questions, plumbing = catalogue.split_catalogue(cat)
     parts += ["", "Questions: " + ", ".join(f"[`{n}`](#{n})" for n in questions) + "."]
     if plumbing:
         parts += ["", "Analysis exports (the plumbing of `scgraph analyse`, `plot` and `export-graph`): "

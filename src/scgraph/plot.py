@@ -562,6 +562,7 @@ def lighthouse_map_figure(store: Store) -> Figure:
     roles: dict[str, set[str]] = defaultdict(set)  # city -> its roles over all projects
     for r in located:
         roles[str(r["city"])].add(str(r["role"]))
+    strongest = {c: min(rs, key=ROLE_ORDER.index) for c, rs in roles.items()}
     points = {str(r["city"]): (float(str(r["long"])), float(str(r["lat"]))) for r in located}
     labels = {str(r["city"]): str(r["cityLabel"]) for r in located}
     (x0, x1, y0, y1), outside = map_extent(points)
@@ -578,7 +579,7 @@ def lighthouse_map_figure(store: Store) -> Figure:
         ax.plot([points[a][0], points[b][0]], [points[a][1], points[b][1]], color=OKABE_ITO["grey"],
                 lw=0.6, alpha=0.6, zorder=2)
     for role in reversed(ROLE_ORDER):  # lighthouse cities drawn last, on top
-        cities = sorted(c for c, rs in roles.items() if min(rs, key=ROLE_ORDER.index) == role)
+        cities = sorted(c for c, r in strongest.items() if r == role)
         ax.scatter([points[c][0] for c in cities], [points[c][1] for c in cities],
                    s=70 if role == "lighthouse" else 34, color=ROLE_COLORS[role], edgecolors="white",
                    linewidths=0.6, zorder=3 if role != "lighthouse" else 4, gid=f"{role}-cities")
@@ -590,7 +591,7 @@ def lighthouse_map_figure(store: Store) -> Figure:
     lighthouse = sorted((c for c, rs in roles.items() if "lighthouse" in rs and c not in outside), key=lambda c: labels[c])
     place_labels(ax, [(points[c][0], points[c][1], labels[c]) for c in lighthouse], fontsize=6.5,
                  radii=[math.sqrt(70) / 2] * len(lighthouse))
-    counts = {role: sum(1 for rs in roles.values() if min(rs, key=ROLE_ORDER.index) == role) for role in ROLE_ORDER}
+    counts = {role: sum(1 for r in strongest.values() if r == role) for role in ROLE_ORDER}
     handles = [Line2D([], [], marker="o", ls="", color=ROLE_COLORS[r], markersize=8 if r == "lighthouse" else 6,
                       label=f"{r} city ({counts[r]})") for r in ROLE_ORDER if counts[r]]
     handles.append(Line2D([], [], color=OKABE_ITO["grey"], lw=1, label=f"lighthouse to follower, same project ({len(links)})"))
@@ -634,12 +635,12 @@ def lighthouse_network_figure(store: Store, seed: int = 0) -> Figure:
     nx.draw_networkx_nodes(g, pos, nodelist=shared, ax=ax, node_size=40, node_color=OKABE_ITO["orange"],
                            edgecolors="white", linewidths=0.6)
     nx.draw_networkx_nodes(g, pos, nodelist=projects, ax=ax, node_size=110, node_shape="s",
-                           node_color=OKABE_ITO["black"] if "black" in OKABE_ITO else "#222222")
+                           node_color=OKABE_ITO["black"])
     points = [(float(pos[n][0]), float(pos[n][1]), g.nodes[n]["label"]) for n in projects]
     points += [(float(pos[n][0]), float(pos[n][1]), g.nodes[n]["label"]) for n in shared]
     place_labels(ax, points, fontsize=6.5, radii=[6.0] * len(projects) + [3.5] * len(shared))
     ax.set_axis_off()
-    handles = [Line2D([], [], marker="s", ls="", color="#222222", markersize=7, label=f"project ({len(projects)})"),
+    handles = [Line2D([], [], marker="s", ls="", color=OKABE_ITO["black"], markersize=7, label=f"project ({len(projects)})"),
                Line2D([], [], marker="o", ls="", color="#bbbbbb", markersize=5, label=f"city ({len(cities)})"),
                Line2D([], [], marker="o", ls="", color=OKABE_ITO["orange"], markersize=6,
                       label=f"city of several projects ({len(shared)})")]
