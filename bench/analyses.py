@@ -64,7 +64,7 @@ def prepare(n: int, work: Path) -> dict:
     sys.path.insert(0, str(REPO / "src"))
     from generate_cordis import generate
 
-    from scgraph.build import assemble
+    from scgraph.assemble import assemble
     from scgraph.importers.cordis import load_curated, write_cordis_nquads
     from scgraph.store import OxigraphStore
 
@@ -101,7 +101,8 @@ def _cpu() -> float:
 
 def child_current(store_path: str, engine: str) -> dict:
     sys.path.insert(0, str(REPO / "src"))
-    from scgraph.analysis.run import analyse, outputs
+    from scgraph.analysis.outputs import outputs
+    from scgraph.analysis.run import analyse
     from scgraph.store import OxigraphStore
 
     store = OxigraphStore(store_path, read_only=True)

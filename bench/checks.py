@@ -1,4 +1,4 @@
-"""Benchmark of the registry checks (``queries/checks``, :mod:`scgraph.checks`) on a built store.
+"""Benchmark of the registry checks (``queries/checks``, :mod:`scgraph.validate.checks`) on a built store.
 
     python bench/checks.py STORE [--rev REV] [--budget SECONDS] [--runs N]
 
@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _child(store_path: str, checks_dir: str, runs: int) -> None:
-    from scgraph.checks import load_checks, registry_query
+    from scgraph.validate.checks import load_checks, registry_query
     from scgraph.namespaces import INFERRED_GRAPH
     from scgraph.store import OxigraphStore
 
@@ -44,7 +44,7 @@ def _child(store_path: str, checks_dir: str, runs: int) -> None:
         print(json.dumps({"check": check.name, "wall": best[0], "cpu": best[1], "results": n}),
               flush=True)
     if all("GRAPH ?rg" not in c.sparql for c in load_checks(checks_dir)):
-        from scgraph.checks import run_checks
+        from scgraph.validate.checks import run_checks
 
         wall, cpu = time.perf_counter(), time.process_time()
         n = len(run_checks(store, load_checks(checks_dir)))

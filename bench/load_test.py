@@ -193,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     for f in result.failure_examples:
         print(f"  failed: {f}")
     if args.json:
-        from scgraph.io import write_atomic
+        from scgraph.files import write_atomic
 
         write_atomic(args.json, json.dumps({**asdict(result), "machine": machine}, indent=2) + "\n")
     return 1 if result.failures else 0

@@ -78,19 +78,19 @@ def _timed(fn, *args, **kw):
 
 def run_fast(data: Path, nq: Path, work: Path, rec: Recorder, runs: int) -> None:
     """The fast stack, as a user runs it: ``scgraph import cordis DATA --build-dir B`` (in a
-    child process) then ``scgraph build --out B`` (:func:`scgraph.pipeline.build`, in this one):
+    child process) then ``scgraph build --out B`` (:func:`scgraph.build.build`, in this one):
     the streaming import to ``B/registry/cordis.nq``, then the store build
-    (:mod:`scgraph.store_build`: one bulk load with the streaming reasoner inside it), pySHACL
+    (:mod:`scgraph.build.store`: one bulk load with the streaming reasoner inside it), pySHACL
     on the curated part and the SPARQL checks on the registry part."""
     import pyoxigraph as ox
 
     from scgraph import catalogue
-    from scgraph.pipeline import build
+    from scgraph.build import build
     from scgraph.store import OxigraphStore
 
     out = work / "build"
     t = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "scgraph.cli", "import", "cordis", str(data),
+    proc = subprocess.run([sys.executable, "-m", "scgraph", "import", "cordis", str(data),
                            "--build-dir", str(out)], capture_output=True, text=True)
     s = time.perf_counter() - t
     if proc.returncode != 0:
@@ -141,11 +141,11 @@ def run_baseline(data: Path, nq: Path, work: Path, rec: Recorder, runs: int) -> 
     from rdflib import Dataset
 
     from scgraph import catalogue
-    from scgraph.build import assemble
+    from scgraph.assemble import assemble
     from scgraph.importers.cordis import load_curated, write_cordis_nquads
     from scgraph.reason import infer
     from scgraph.store import MemoryStore
-    from scgraph.validate import validate
+    from scgraph.validate.shacl import validate
 
     _, s = _timed(write_cordis_nquads, data, nq, curated=load_curated())
     rec.stage("import", s)
@@ -438,12 +438,12 @@ NOTES = [
     "- **Import** (`scgraph import cordis DIR`) streams the CSV tables through the importer into "
     "`build/registry/cordis.nq` (N-Quads written line for line as Oxigraph writes them; a "
     "temporary file renamed only when every row was good).",
-    "- **Build** (`scgraph build`, `scgraph.store_build`): the curated graphs are assembled with "
+    "- **Build** (`scgraph build`, `scgraph.build.store`): the curated graphs are assembled with "
     "rdflib and validated with pySHACL (a fixed few seconds), written out by an in-memory "
     "Oxigraph store, and then one bulk load fills a new generation of the on-disk store "
     "`build/store` with the curated graphs, the registry file and the inferred graph together "
     "(Oxigraph's bulk loader is much faster on one input than on several loads into one store).",
-    "- **Reason**: the streaming engine (`scgraph.reason_stream`). The ontology's sub-property, "
+    "- **Reason**: the streaming engine (`scgraph.reason.stream`). The ontology's sub-property, "
     "inverse, symmetric, domain, range and sub-class axioms are closed first, so what they entail "
     "from a triple depends on that triple alone. A first pass over the files notes what is "
     "asserted; during the bulk load each registry line is followed by what it entails (a "
@@ -461,7 +461,7 @@ NOTES = [
     "- In the table, **load** is the store build's preparation and its one bulk load (with the "
     "reasoning that runs inside it), **reason** the first pass, transitivity and the equality "
     "and consistency checks, **validate** pySHACL on the curated part plus the SPARQL checks of "
-    "`queries/checks/*.rq` on the registry part (`scgraph.checks`; `tests/test_checks.py` shows "
+    "`queries/checks/*.rq` on the registry part (`scgraph.validate.checks`; `tests/test_checks.py` shows "
     "they report exactly what pySHACL reports for those shapes on a broken registry fixture), "
     "and **build** the whole `scgraph build` (those three, the curated graph's dumps and the "
     "per-graph counts).",
@@ -510,7 +510,7 @@ def plot(results: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from scgraph.io import write_atomic
+    from scgraph.files import write_atomic
 
     fig, ax = plt.subplots(figsize=(8, 5))
     sizes = [int(n) for n, _ in _by_size(results)]
@@ -558,7 +558,7 @@ def main() -> None:
         child(args)
         return
 
-    from scgraph.io import write_atomic
+    from scgraph.files import write_atomic
 
     if args.render_only:
         results = json.loads(args.json.read_text(encoding="utf-8"))

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import uvicorn
 
-from scgraph.server import ServerConfig, Source, create_app
+from scgraph.server.app import ServerConfig, create_app
+from scgraph.server.workers import Source
 
 SERVER_DATA = Path(__file__).parent / "data" / "server"
 DATASET = SERVER_DATA / "dataset.trig"

@@ -13,7 +13,7 @@ import pytest
 from rdflib import Dataset, Graph, Literal
 from rdflib.namespace import RDF
 
-from scgraph import io
+from scgraph import parse
 from scgraph.analysis import analyse, outputs
 from scgraph.analysis.metrics import (
     articulation_points,
@@ -43,11 +43,11 @@ from scgraph.analysis.synergies import (
     suggest,
 )
 from scgraph.analysis.synthetic import generate
-from scgraph.build import assemble
+from scgraph.assemble import assemble
 from scgraph.namespaces import ANALYSIS_GRAPH, ID, ONTOLOGY_GRAPH, SCG, SYNERGY_TYPE, THEME as THEME_NS
 from scgraph.reason import infer
 from scgraph.store import MemoryStore, OxigraphStore
-from scgraph.validate import load_shapes, validate
+from scgraph.validate.shacl import load_shapes, validate
 
 DATA = Path(__file__).parent / "data" / "analysis"
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,7 +57,7 @@ T = {x: str(THEME_NS[f"t{x}"]) for x in "12349"}
 
 def small_dataset() -> Dataset:
     ds = Dataset()
-    io.parse_into(ds, DATA / "small.trig")
+    parse.parse_into(ds, DATA / "small.trig")
     return ds
 
 
@@ -266,7 +266,7 @@ def test_rdf_results_conform_to_the_shapes(small, store):
     assert [g.identifier for g in ds.graphs() if len(g)] == [ANALYSIS_GRAPH]
     for p in sorted((ROOT / "ontology").glob("*.ttl")):
         if "shapes" not in p.name:
-            io.parse_into(ds.graph(ONTOLOGY_GRAPH), p)
+            parse.parse_into(ds.graph(ONTOLOGY_GRAPH), p)
     report = validate(ds, load_shapes())
     assert report.conforms, report.summary()
     g = to_graph(small)
@@ -282,7 +282,7 @@ def test_shapes_catch_a_broken_suggestion(small):
     g.remove((syn, SCG.score, None))
     g.add((syn, SCG.method, Literal("cosine")))
     shapes = Graph()
-    io.parse_into(shapes, ROOT / "ontology" / "analysis_shapes.ttl")
+    parse.parse_into(shapes, ROOT / "ontology" / "analysis_shapes.ttl")
     report = validate(g, shapes)
     assert {(str(r.focus), str(r.path)) for r in report.violations} == {
         (str(syn), str(SCG.score)), (str(syn), str(SCG.method))}

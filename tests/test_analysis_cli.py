@@ -101,13 +101,13 @@ def test_help_texts():
 def test_exports_load_back(exported, fmt, network):
     from scgraph.analysis import analyse
     from scgraph.store import OxigraphStore
-    from scgraph import io
+    from scgraph import parse
     from rdflib import Dataset
 
     path = exported / f"{network}.{fmt}"
     g = nx.read_graphml(path) if fmt == "graphml" else nx.read_gexf(path)
     ds = Dataset()
-    io.parse_into(ds, DATA / "small.trig")
+    parse.parse_into(ds, DATA / "small.trig")
     st = OxigraphStore()
     st.load_dataset(ds)
     r = analyse(st)

@@ -291,7 +291,8 @@ def test_suggested_synergies_are_queryable_after_analyse(tmp_path):
 
 
 def test_serve_loads_the_analysis_graph_beside_the_dataset(tmp_path):
-    from scgraph.server import open_source, source_from_options
+    from scgraph.server.workers import open_source
+    from scgraph.server.app import source_from_options
 
     (tmp_path / "dataset.nq").write_text(
         f"<{ID['project/x']}> <http://www.w3.org/2000/01/rdf-schema#label> \"X\" <{ID['g']}> .\n")

@@ -7,7 +7,14 @@ from pipeline_fixtures import EXPECTED, PIPELINE, ROOT, SOURCES, assert_isomorph
 from rdflib import Graph, URIRef
 from rdflib.namespace import SH
 
-from scgraph.build import PROVENANCE_UPDATE, assemble, data_graphs, graph_name, named_graphs, union_graph
+from scgraph.assemble import (
+    PROVENANCE_UPDATE,
+    assemble,
+    data_graphs,
+    graph_name,
+    named_graphs,
+    union_graph,
+)
 from scgraph.errors import SourceError
 from scgraph.namespaces import GRAPH, ID, INFERRED_GRAPH, METADATA_GRAPH, ONTOLOGY_GRAPH, SCG
 from scgraph.reason import infer
@@ -49,7 +56,7 @@ def test_provenance_is_what_the_sparql_update_says():
     """add_provenance (one Python pass) adds exactly what PROVENANCE_UPDATE defines."""
     from rdflib import Dataset
 
-    from scgraph.build import add_provenance
+    from scgraph.assemble import add_provenance
 
     def fresh() -> Dataset:
         d = Dataset()

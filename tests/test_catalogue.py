@@ -9,7 +9,7 @@ from pipeline_fixtures import PIPELINE, ROOT
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDFS, XSD
 
-from scgraph.build import assemble
+from scgraph.assemble import assemble
 from scgraph.catalogue import (
     Param,
     get_query,

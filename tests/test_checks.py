@@ -8,13 +8,13 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SH, XSD
 
-from scgraph.build import assemble
-from scgraph.checks import load_checks, merge_reports, registry_query, run_checks
+from scgraph.assemble import assemble
+from scgraph.validate.checks import load_checks, merge_reports, registry_query, run_checks
 from scgraph.errors import QueryError
 from scgraph.namespaces import GRAPH, ID, ONTOLOGY_GRAPH, ROLE, SCG
 from scgraph.reason import infer_store
 from scgraph.store import OxigraphStore
-from scgraph.validate import load_shapes, validate
+from scgraph.validate.shacl import load_shapes, validate
 
 CORDIS = Path(__file__).parent / "data" / "cordis" / "official"
 SHAPES = URIRef("https://w3id.org/scgraph/shapes#")
@@ -187,7 +187,7 @@ def test_a_malformed_check_is_a_one_line_error(tmp_path, text, message):
 
 
 def test_merged_report_fails_on_a_registry_violation():
-    from scgraph.validate import ValidationReport, ValidationResult
+    from scgraph.validate.report import ValidationReport, ValidationResult
 
     curated = ValidationReport(conforms=True, results=[], graph=Graph())
     r = ValidationResult(focus=URIRef("https://w3id.org/scgraph/id/x"), path=SCG.value,

@@ -135,7 +135,7 @@ def test_build(tmp_path):
 
 def test_console_script_error_has_no_traceback(tmp_path):
     env = {**os.environ, "SCGRAPH_HOME": str(ROOT)}
-    proc = subprocess.run([sys.executable, "-m", "scgraph.cli", "query", "nope"],
+    proc = subprocess.run([sys.executable, "-m", "scgraph", "query", "nope"],
                           capture_output=True, text=True, env=env)
     assert (proc.returncode, proc.stdout, proc.stderr) == (
         1, "", "Error: unknown query 'nope'; run 'scgraph queries' to list the queries\n")

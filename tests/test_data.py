@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from rdflib import RDF, RDFS, BNode, Graph, Literal, URIRef
 
-from scgraph.io import load_graph
+from scgraph.parse import load_graph
 from scgraph.namespaces import BASE, ID, ROLE, SCG, SYNERGY_TYPE, THEME
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -28,7 +28,7 @@ from rdflib.term import Node
 from scgraph import catalogue
 from scgraph.errors import QueryError, SourceError
 from scgraph.importers.cordis import import_cordis
-from scgraph.publish import jsonld, write_dumps
+from scgraph.publish.serialise import jsonld, write_dumps
 from scgraph.store import OxigraphStore, bind_values
 
 EXAMPLES = int(os.environ.get("SCGRAPH_FUZZ_EXAMPLES", "60"))

@@ -10,9 +10,9 @@ from __future__ import annotations
 import pytest
 from rdflib import Graph
 
-from scgraph.build import assemble, union_graph
+from scgraph.assemble import assemble, union_graph
 from scgraph.reason import infer
-from scgraph.validate import validate
+from scgraph.validate.shacl import validate
 
 pytestmark = pytest.mark.repo_data
 

@@ -11,7 +11,7 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, RDFS
 
-from scgraph.build import assemble, graph_name
+from scgraph.assemble import assemble, graph_name
 from scgraph.importers.cordis import import_cordis, load_curated
 from scgraph.namespaces import GRAPH, ID, SCG, SCHEMA
 

@@ -10,7 +10,8 @@ import pytest
 from matplotlib.collections import PathCollection
 from matplotlib.text import Annotation
 
-from scgraph import io, plot
+from scgraph import parse
+from scgraph.analysis import figures as plot
 from scgraph.analysis import analyse
 from scgraph.store import OxigraphStore
 from rdflib import Dataset
@@ -20,7 +21,7 @@ DATA = Path(__file__).parent / "data" / "analysis"
 
 def _store(path: Path) -> OxigraphStore:
     ds = Dataset()
-    io.parse_into(ds, path)
+    parse.parse_into(ds, path)
     st = OxigraphStore()
     st.load_dataset(ds)
     return st

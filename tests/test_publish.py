@@ -13,23 +13,23 @@ import pytest
 from pipeline_fixtures import ROOT, SOURCES, USER, assert_isomorphic
 from rdflib import Dataset, Graph
 
-from scgraph.build import assemble, named_graphs, union_graph
+from scgraph.assemble import assemble, named_graphs, union_graph
 from scgraph.errors import NotConformant
 from scgraph.namespaces import GRAPH, INFERRED_GRAPH, METADATA_GRAPH, ONTOLOGY_GRAPH
-from scgraph.pipeline import build
-from scgraph.publish import write_dumps, write_validation
+from scgraph.build import build
+from scgraph.publish.serialise import write_dumps, write_validation
 from scgraph.reason import infer
-from scgraph.validate import validate_files
+from scgraph.validate.shacl import validate_files
 
 FILES = ["dataset.nq", "dataset.trig", "graph-inferred.ttl", "graph.ttl", "validation.ttl", "validation.txt"]
 
 SCRIPT = """
 import sys
 from pathlib import Path
-from scgraph.build import assemble
-from scgraph.publish import write_dumps, write_validation
+from scgraph.assemble import assemble
+from scgraph.publish.serialise import write_dumps, write_validation
 from scgraph.reason import infer
-from scgraph.validate import validate_files
+from scgraph.validate.shacl import validate_files
 root, user, out = (Path(a) for a in sys.argv[1:])
 write_dumps(infer(assemble(root)), out)
 write_validation(validate_files([user], root=root), out)

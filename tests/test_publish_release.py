@@ -20,17 +20,11 @@ from pipeline_fixtures import ROOT, assert_isomorphic
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF, VOID, XSD
 
-from scgraph.build import assemble, named_graphs, union_graph
+from scgraph.assemble import assemble, named_graphs, union_graph
 from scgraph.namespaces import APACHE_2, CC_BY_4, DATASET_IRI, DISTRIBUTION, GRAPH, SPDX
-from scgraph.ontodoc import ontology_html
-from scgraph.publish import (
-    CHECKSUMS,
-    DUMP_FILES,
-    ReleaseError,
-    compact_iri,
-    nquads,
-    publish,
-)
+from scgraph.publish.ontodoc import ontology_html
+from scgraph.publish.release import CHECKSUMS, DUMP_FILES, ReleaseError, publish
+from scgraph.publish.serialise import compact_iri, nquads
 from scgraph.reason import infer
 
 SHAPES = ROOT / "ontology" / "shapes.ttl"
@@ -42,7 +36,7 @@ needs_rapper = pytest.mark.skipif(RAPPER is None, reason="rapper (Debian raptor2
                                   "scripts/test.sh installs it when run as root")
 SCRIPT = """
 import sys
-from scgraph.publish import publish
+from scgraph.publish.release import publish
 publish(sys.argv[2], dataset=sys.argv[1], shapes=sys.argv[3], issued="2026-03-01", version="1.2.3")
 """
 

@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from scgraph import catalogue
-from scgraph.build import assemble
+from scgraph.assemble import assemble
 from scgraph.cli import app
 from scgraph.reason import infer
 from scgraph.store import MemoryStore, OxigraphStore

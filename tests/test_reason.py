@@ -9,8 +9,8 @@ from pipeline_fixtures import EXPECTED, PIPELINE, ROOT, assert_isomorphic, load_
 from rdflib import BNode, Dataset, Literal, URIRef
 from rdflib.namespace import FOAF, OWL, RDF, RDFS
 
-from scgraph import io
-from scgraph.build import assemble, named_graphs
+from scgraph import parse
+from scgraph.assemble import assemble, named_graphs
 from scgraph.errors import InconsistencyError
 from scgraph.namespaces import ID, INFERRED_GRAPH, SCG
 from scgraph.reason import infer, keep
@@ -41,7 +41,7 @@ def test_asserted_graphs_are_left_alone():
 @pytest.mark.parametrize("path", INCONSISTENT, ids=lambda p: p.stem)
 def test_inconsistency_is_an_error(path: Path):
     ds = Dataset()
-    io.parse_into(ds, path)
+    parse.parse_into(ds, path)
     with pytest.raises(InconsistencyError) as e:
         infer(ds)
     assert str(e.value).startswith("the ontology and data are inconsistent: ")

@@ -15,8 +15,8 @@ import pytest
 from pipeline_fixtures import PIPELINE, ROOT
 from rdflib import Dataset, Graph, URIRef
 
-from scgraph import io
-from scgraph.build import assemble
+from scgraph import parse
+from scgraph.assemble import assemble
 from scgraph.errors import InconsistencyError
 from scgraph.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH
 from scgraph.reason import ENGINES, STORE_ENGINES, UnsupportedOntology, infer, infer_store
@@ -97,7 +97,7 @@ def test_same_answers_on_the_curated_graph_plus_a_cordis_import():
 
 def test_same_answers_with_equality_rules():
     ds = Dataset()
-    io.parse_into(ds, DATA / "reason" / "same_as.trig")
+    parse.parse_into(ds, DATA / "reason" / "same_as.trig")
     reference = _check_same_answers(ds)
     # the cases the file sets up did fire
     p1, p2 = URIRef("https://w3id.org/scgraph/id/person/p1"), URIRef("https://w3id.org/scgraph/id/person/p2")
@@ -108,7 +108,7 @@ def test_same_answers_with_equality_rules():
 
 def test_same_answers_on_transitive_chains():
     ds = Dataset()
-    io.parse_into(ds, DATA / "reason" / "transitive.trig")
+    parse.parse_into(ds, DATA / "reason" / "transitive.trig")
     reference = _check_same_answers(ds)
     idn, ex = "https://w3id.org/scgraph/id/", "https://example.org/vocab#"
     part_of = URIRef(ex + "partOf")
@@ -123,7 +123,7 @@ def test_same_answers_on_transitive_chains():
 @pytest.mark.parametrize("path", sorted((PIPELINE / "inconsistent").glob("*.trig")), ids=lambda p: p.stem)
 def test_every_store_engine_finds_the_inconsistencies(engine: str, path: Path):
     ds = Dataset()
-    io.parse_into(ds, path)
+    parse.parse_into(ds, path)
     store = OxigraphStore()
     store.load_dataset(ds)
     with pytest.raises(InconsistencyError) as e:
@@ -136,7 +136,7 @@ def test_every_store_engine_finds_the_inconsistencies(engine: str, path: Path):
 @pytest.mark.parametrize("path", sorted((PIPELINE / "inconsistent").glob("*.trig")), ids=lambda p: p.stem)
 def test_every_engine_finds_the_inconsistencies(engine: str, path: Path):
     ds = Dataset()
-    io.parse_into(ds, path)
+    parse.parse_into(ds, path)
     with pytest.raises(InconsistencyError) as e:
         infer(ds, engine)
     assert str(e.value).startswith("the ontology and data are inconsistent: ")
@@ -145,7 +145,7 @@ def test_every_engine_finds_the_inconsistencies(engine: str, path: Path):
 
 def test_sparql_engine_refuses_constructs_it_does_not_implement():
     ds = Dataset()
-    io.parse_into(ds, DATA / "reason" / "unsupported.trig")
+    parse.parse_into(ds, DATA / "reason" / "unsupported.trig")
     with pytest.raises(UnsupportedOntology) as e:
         infer(ds, "sparql")
     assert str(e.value) == (
@@ -184,8 +184,8 @@ def test_grouped_expansion_is_the_per_triple_expansion():
     derives triple by triple, whatever the order of the triples."""
     import random
 
-    from scgraph.reason import read_schema
-    from scgraph.reason_stream import LocalRules, split_nt
+    from scgraph.reason.rules import read_schema
+    from scgraph.reason.stream import LocalRules, split_nt
 
     store = OxigraphStore()
     store.load_dataset(assemble())

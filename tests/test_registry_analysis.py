@@ -155,7 +155,7 @@ def test_plot_and_export_read_the_build_store(build: Path) -> None:
 
 
 def test_serve_defaults_to_the_build_store_and_opens_it_read_only(build: Path) -> None:
-    from scgraph.server import source_from_options
+    from scgraph.server.app import source_from_options
 
     writer = ox.Store(str(build / "store"))  # a writer holds the lock: another writer would fail
     try:

@@ -361,7 +361,7 @@ def test_a_publish_over_a_real_folder_keeps_it_until_the_switch(releases, tmp_pa
 def test_a_killed_swap_of_a_real_folder_is_repaired(tmp_path: Path) -> None:
     """Where there is no renameat2, a folder is renamed aside before the link is made; a kill
     between the two leaves no folder, and the next run puts the one aside back first."""
-    from scgraph.io import generations, recover_folder, replace_folder
+    from scgraph.files import generations, recover_folder, replace_folder
 
     path = tmp_path / "release"
     aside = tmp_path / ".release.gen-old-x1"
@@ -380,7 +380,7 @@ def test_scratch_folders_of_killed_runs_are_removed_and_live_ones_kept(tmp_path:
     """The store build's scratch folder is hidden next to the store and removed when the build
     ends; the next build removes one a killed build left (its process is gone), never one of a
     build still running."""
-    from scgraph.io import work_folder
+    from scgraph.files import work_folder
 
     gone = subprocess.Popen(["true"])  # a process that has ended: its id is free
     gone.wait()

@@ -157,7 +157,8 @@ def _server_over(dataset: Path):
 
     import uvicorn
 
-    from scgraph.server import ServerConfig, Source, create_app
+    from scgraph.server.app import ServerConfig, create_app
+    from scgraph.server.workers import Source
 
     @contextlib.contextmanager
     def run():
@@ -211,7 +212,7 @@ def test_not_found_page_escapes_the_path(xss_server) -> None:
 def test_question_page_inserts_text_never_html() -> None:
     """app.js builds every node with createElement and textContent, never from HTML strings,
     and never turns a non-http(s) IRI into a link."""
-    js = (REPO / "src" / "scgraph" / "web" / "app.js").read_text(encoding="utf-8")
+    js = (REPO / "src" / "scgraph" / "server" / "web" / "app.js").read_text(encoding="utf-8")
     for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function",
                  "setTimeout(\"", "javascript:"):
         assert sink not in js, sink
@@ -255,7 +256,7 @@ def test_question_page_shows_script_labels_as_text(xss_server) -> None:
 
 
 def test_serve_listens_on_loopback_by_default(tmp_path: Path) -> None:
-    from scgraph.serving_cli import serve_cmd
+    from scgraph.cli.serve import serve_cmd
 
     default = inspect.signature(serve_cmd).parameters["host"].default
     assert default == "127.0.0.1"

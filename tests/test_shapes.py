@@ -12,7 +12,7 @@ that the set of (focus, path, severity, component) that validation reports equal
 ``tests/data/valid/*.ttl`` may carry ``# expect:`` lines too, for infos only: they must produce no
 violation and no warning.
 
-Validation runs as the pipeline runs it: through ``scgraph.validate.validate`` with the ontology
+Validation runs as the pipeline runs it: through ``scgraph.validate.shacl.validate`` with the ontology
 (scgraph.ttl, alignments.ttl, vocabularies.ttl) as pySHACL's ontology graph and RDFS inference.
 """
 
@@ -28,7 +28,8 @@ from rdflib.namespace import DCTERMS, OWL, SH
 from rdflib.term import Node
 
 from scgraph.namespaces import SCG, SHAPES_IRI
-from scgraph.validate import ValidationReport, validate
+from scgraph.validate.report import ValidationReport
+from scgraph.validate.shacl import validate
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent

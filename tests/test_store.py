@@ -7,7 +7,7 @@ from pipeline_fixtures import ROOT
 from rdflib import Literal, URIRef
 from rdflib.namespace import XSD
 
-from scgraph.build import assemble
+from scgraph.assemble import assemble
 from scgraph.errors import QueryError, StoreError
 from scgraph.namespaces import GRAPH, ID, INFERRED_GRAPH, METADATA_GRAPH, ONTOLOGY_GRAPH
 from scgraph.reason import infer

@@ -13,10 +13,10 @@ import pytest
 from pipeline_fixtures import ROOT
 from rdflib import Literal
 
-from scgraph.build import assemble
+from scgraph.assemble import assemble
 from scgraph.errors import StoreError
 from scgraph.namespaces import GRAPH, ID, INFERRED_GRAPH
-from scgraph.pipeline import build, build_store_spec
+from scgraph.build import build, build_store_spec
 from scgraph.reason import infer
 from scgraph.store import (
     OxigraphStore,

@@ -17,10 +17,10 @@ from reliability_fixtures import OXIGRAPH, oxigraph_server
 from rdflib import Literal
 
 from scgraph import catalogue
-from scgraph.build import assemble
+from scgraph.assemble import assemble
 from scgraph.errors import QueryError, StoreError
 from scgraph.namespaces import GRAPH, ID, INFERRED_GRAPH
-from scgraph.pipeline import build
+from scgraph.build import build
 from scgraph.reason import infer
 from scgraph.store import MemoryStore, OxigraphStore, QueryResult, SparqlStore, open_store
 

@@ -7,10 +7,11 @@ from pipeline_fixtures import PIPELINE, ROOT, USER
 from rdflib import Graph, Literal
 from rdflib.namespace import DCTERMS, RDF, RDFS, SH
 
-from scgraph.build import assemble
+from scgraph.assemble import assemble
 from scgraph.errors import ShapesError, SourceError
 from scgraph.namespaces import ID, SCG, SHAPES
-from scgraph.validate import ValidationReport, load_shapes, validate, validate_files
+from scgraph.validate.report import ValidationReport
+from scgraph.validate.shacl import load_shapes, validate, validate_files
 
 SHAPES_FILE = ROOT / "ontology" / "shapes.ttl"
 

@@ -28,7 +28,7 @@ from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.term import Node
 from rich.table import Table
 
-from . import io
+from . import parse, resources
 from .errors import QueryError, SourceError
 from .namespaces import PREFIXES, short
 from .store import QueryResult, Store, query_error
@@ -137,13 +137,13 @@ def parse_query(text: str, name: str, path: Path | None = None) -> Query:
 def load_query(path: Path | str) -> Query:
     """Load one ``.rq`` file."""
     path = Path(path)
-    text = io.decode_utf8(io.read_bytes(path), path)
+    text = parse.decode_utf8(parse.read_bytes(path), path)
     return parse_query(text, path.stem, path)
 
 
 def load_catalogue(directory: Path | str | None = None) -> dict[str, Query]:
     """Every ``.rq`` file of ``directory`` (default ``queries/``), by name, sorted."""
-    directory = Path(directory) if directory is not None else io.queries_dir()
+    directory = Path(directory) if directory is not None else resources.queries_dir()
     return {p.stem: load_query(p) for p in sorted(directory.glob("*.rq"))}
 
 
@@ -176,7 +176,7 @@ def to_term(value: str, type_: str, name: str = "value") -> Node:
         prefix, sep, local = v.partition(":")
         if sep and prefix in PREFIXES and not local.startswith("//"):
             return URIRef(str(PREFIXES[prefix]) + local)
-        if len(v) > len(v.split(":", 1)[0]) + 1 and io.iri_problem(v) is None:  # strict: no
+        if len(v) > len(v.split(":", 1)[0]) + 1 and parse.iri_problem(v) is None:  # strict: no
             return URIRef(v)  # space, control character, <>"{}|^`\\ can reach the query
         raise QueryError(f"parameter {name!r} must be an IRI (https://... or prefix:name), got {value!r}")
     datatype = PARAM_TYPES.get(type_)

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 import typer.main
 
-from . import catalogue, io
+from . import catalogue, files, parse, resources
 
 WIDTH = 100
 
@@ -103,9 +103,9 @@ def terms_markdown() -> str:
     from .namespaces import SCG, bind_prefixes
 
     g = bind_prefixes(Graph())
-    for path in sorted(io.ontology_dir().glob("*.ttl")):
+    for path in sorted(resources.ontology_dir().glob("*.ttl")):
         if "shapes" not in path.name:
-            io.parse_into(g, path)
+            parse.parse_into(g, path)
     ns = str(SCG._NS)
 
     def name(term) -> str:
@@ -137,8 +137,8 @@ PAGES = {"cli.md": cli_markdown, "queries.md": queries_markdown, "ontology-terms
 
 
 def write(docs_dir: Path | None = None) -> list[Path]:
-    docs_dir = docs_dir or io.project_root() / "docs"
-    return [io.write_atomic(docs_dir / name, make()) for name, make in PAGES.items()]
+    docs_dir = docs_dir or resources.checkout_root() / "docs"
+    return [files.write_atomic(docs_dir / name, make()) for name, make in PAGES.items()]
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -7,6 +7,7 @@ a :class:`ScgraphError` is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 
@@ -52,3 +53,35 @@ class NotConformant(ScgraphError):
     def __init__(self, message: str, report: Any = None, **kw: Any):
         super().__init__(message, **kw)
         self.report = report
+
+
+class UnsupportedOntology(ScgraphError):
+    """The ontology uses an OWL construct the chosen reasoning engine does not implement."""
+
+
+class ReleaseError(ScgraphError):
+    """A release cannot be made (missing build, bad version or date, unreadable previous release)."""
+
+
+class ServerError(ScgraphError):
+    """The server cannot start (no dataset, bad store, bad option)."""
+
+
+class PlotError(ScgraphError):
+    """A figure cannot be made as asked."""
+
+
+class RejectedRows(SourceError):
+    """The import rejected rows and ``--skip-invalid`` was not given; ``report`` is the import's."""
+
+    def __init__(self, directory: Path | str, report: object) -> None:
+        rejected = report.rejected  # type: ignore[attr-defined]
+        first, more = rejected[0], len(rejected) - 1
+        others = f"and {more:,} more rejected row{'s' if more != 1 else ''}; " if more else ""
+        super().__init__(f"{first.reason} ({others}use --skip-invalid to import the valid rows)",
+                         path=Path(directory) / first.file, line=first.line)
+        self.report = report
+
+
+class AnalysisError(ScgraphError):
+    """A bad parameter of an analysis."""

@@ -28,7 +28,7 @@ from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import RDF, XSD
 from rdflib.term import Node
 
-from . import io
+from . import files, parse
 from .errors import QueryError, StoreError
 from .namespaces import bind_prefixes
 
@@ -127,7 +127,7 @@ class MemoryStore:
     def bulk_load(self, path: Path | str) -> int:
         """Load an N-Quads or TriG file (any RDF file for its default graph); return quads read."""
         before = len(self)
-        io.parse_into(self.ds, path)
+        parse.parse_into(self.ds, path)
         return len(self) - before
 
     def update(self, sparql: str) -> None:
@@ -334,7 +334,7 @@ class OxigraphStore:
     def bulk_load(self, path: Path | str) -> int:
         """Load an RDF file (N-Quads, TriG, Turtle, ...) with Oxigraph's bulk loader."""
         path = Path(path)
-        fmt = _OX_FORMATS.get(io.guess_format(path))
+        fmt = _OX_FORMATS.get(parse.guess_format(path))
         if fmt is None:
             raise StoreError(f"Oxigraph cannot bulk-load this format ({path.suffix})", path=path)
         if not path.is_file():
@@ -697,7 +697,7 @@ class SparqlStore:
     def bulk_load(self, path: Path | str) -> int:
         """Stream an N-Quads or TriG file to the endpoint, one Graph Store POST per graph chunk."""
         path = Path(path)
-        fmt = _OX_FORMATS.get(io.guess_format(path))
+        fmt = _OX_FORMATS.get(parse.guess_format(path))
         if fmt not in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
             raise StoreError("a remote store bulk-loads N-Quads or TriG files only", path=path)
         if not path.is_file():
@@ -727,12 +727,12 @@ def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:
 # --------------------------------------------------------------------------- persistent stores
 
 #: Generations of a persistent store live next to it as ``.NAME.gen-*`` folders; ``NAME`` is a
-#: symbolic link to the current one, replaced atomically (:func:`scgraph.io.replace_folder`).
+#: symbolic link to the current one, replaced atomically (:func:`scgraph.files.replace_folder`).
 
 
 def store_generations(path: Path) -> list[Path]:
     """The generation folders of the persistent store ``path`` (current, previous, leftovers)."""
-    return io.generations(path)
+    return files.generations(path)
 
 
 def copy_graphs(old: OxigraphStore, new: OxigraphStore, graphs: Iterable[URIRef]) -> None:
@@ -757,7 +757,7 @@ def replace_store(path: Path | str) -> Iterator[OxigraphStore]:
     (a reader may still have it open) and older ones, and leftovers of killed builds, removed.
     A real folder at ``path`` (not made by this function) is moved aside to a generation first.
     """
-    with io.replace_folder(path, stage="store-switch", keep_previous=True) as new_dir:
+    with files.replace_folder(path, stage="store-switch", keep_previous=True) as new_dir:
         store = OxigraphStore(new_dir)
         try:
             yield store

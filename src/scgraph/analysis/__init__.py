@@ -8,7 +8,8 @@ A notebook calls :func:`analyse` on a Store and :func:`write_results` for the fi
 from __future__ import annotations
 
 from .networks import heterogeneous_graph, projection
-from .run import AnalysisResult, analyse, outputs, write_results
+from .outputs import outputs, write_results
+from .run import AnalysisResult, analyse
 from .synergies import METHODS, evaluate, suggest
 
 __all__ = ["METHODS", "AnalysisResult", "analyse", "evaluate", "heterogeneous_graph", "outputs",

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import networkx as nx
 
-from .. import io
+from .. import files
 from .run import NETWORKS, AnalysisResult
 
 FORMATS: tuple[str, ...] = ("graphml", "gexf", "html")
@@ -64,7 +64,7 @@ def gexf(g: nx.Graph) -> bytes:
 def _layout(g: nx.Graph, seed: int) -> dict[str, tuple[float, float]]:
     if g.number_of_nodes() == 0:
         return {}
-    from ..plot import packed_layout
+    from .figures import packed_layout
 
     pos = packed_layout(g, seed=seed)
     xs = [p[0] for p in pos.values()]
@@ -163,7 +163,7 @@ draw(document.getElementById('net').value);
 
 def html_page(r: AnalysisResult, seed: int = 0, max_nodes: int = HTML_MAX_NODES) -> bytes:
     """One HTML page with every network, laid out with a fixed seed; no outside resources."""
-    from ..plot import KIND_COLORS
+    from .figures import KIND_COLORS
 
     data = page_data(r, seed=seed, max_nodes=max_nodes)
     kinds = sorted({n["kind"] for net in data.values() for n in net["nodes"]},  # type: ignore[index]
@@ -199,13 +199,13 @@ def export(r: AnalysisResult, out_dir: Path | str, *, formats: tuple[str, ...] =
            networks: tuple[str, ...] = NETWORKS, seed: int = 0) -> dict[str, Path]:
     """Write ``<network>.graphml`` / ``.gexf`` for each network and ``networks.html``."""
     out_dir = Path(out_dir)
-    files: dict[str, bytes] = {}
+    out: dict[str, bytes] = {}
     for net in networks:
         g = annotated(r, net)
         if "graphml" in formats:
-            files[f"{net}.graphml"] = graphml(g)
+            out[f"{net}.graphml"] = graphml(g)
         if "gexf" in formats:
-            files[f"{net}.gexf"] = gexf(g)
+            out[f"{net}.gexf"] = gexf(g)
     if "html" in formats:
-        files["networks.html"] = html_page(r, seed=seed)
-    return {name: io.write_atomic(out_dir / name, data) for name, data in sorted(files.items())}
+        out["networks.html"] = html_page(r, seed=seed)
+    return {name: files.write_atomic(out_dir / name, data) for name, data in sorted(out.items())}

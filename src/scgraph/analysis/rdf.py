@@ -17,7 +17,7 @@ from pathlib import Path
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, XSD
 
-from ..io import parse_into
+from ..parse import parse_into
 from ..namespaces import ANALYSIS_GRAPH, ID, SCG, SYNERGY_TYPE, bind_prefixes
 from .run import NETWORKS, RANKED, SUGGESTED, TOP_RANKED, AnalysisResult, top_ranked
 from .synergies import explanation

@@ -26,9 +26,7 @@ import networkx as nx
 import numpy as np
 from scipy import sparse
 
-from ..errors import ScgraphError
 from .networks import (
-    EVIDENCE,
     MAX_SHARED,
     HeteroGraph,
     Incidences,
@@ -38,12 +36,9 @@ from .networks import (
     node_label,
     prepare,
 )
+from ..errors import AnalysisError
 
 METHODS: tuple[str, ...] = ("adamic-adar", "jaccard", "resource-allocation")
-
-
-class AnalysisError(ScgraphError):
-    """A bad parameter of an analysis."""
 
 
 def check_method(method: str) -> str:

@@ -20,7 +20,7 @@ from pathlib import Path
 from rdflib import Dataset, Literal
 from rdflib.namespace import RDF, RDFS, XSD
 
-from .. import io
+from .. import files
 from ..namespaces import GRAPH, ID, SCG, THEME, WGS84, bind_prefixes
 
 SYNTHETIC_GRAPH = GRAPH["source/synthetic"]
@@ -89,9 +89,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--projects", type=int, default=400)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    from ..publish import trig
+    from ..publish.serialise import trig
 
-    io.write_atomic(args.out, trig(generate(args.projects, seed=args.seed)))
+    files.write_atomic(args.out, trig(generate(args.projects, seed=args.seed)))
 
 
 if __name__ == "__main__":

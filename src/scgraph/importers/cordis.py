@@ -56,7 +56,7 @@ from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS, XSD
 
 from ..errors import SourceError
 from ..gazetteer import Gazetteer, country_code, normalise_name, slugify
-from ..io import atomic_path
+from ..files import atomic_path
 from ..namespaces import CORDIS_PROJECT, EU_COUNTRY, GEO, GEONAMES, GRAPH, ID, ROLE, SCG, SCHEMA, WGS84
 from .filters import FilterRules, split_codes
 from .text import clean_paragraphs, clean_text
@@ -1061,7 +1061,8 @@ def load_curated() -> Graph:
     """The curated data the importer links to: the reference data (``data/reference/*.ttl``)
     and the sources (``data/sources/*.ttl``, ``data/sources/web/*.ttl``), where the web pages
     give the lighthouse projects their CORDIS grant numbers."""
-    from ..io import data_dir, parse_into
+    from ..resources import data_dir
+    from ..parse import parse_into
 
     g = Graph()
     folders = (data_dir() / "reference", data_dir() / "sources", data_dir() / "sources" / "web")

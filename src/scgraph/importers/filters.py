@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import SourceError
-from ..io import data_dir
+from ..resources import filters_dir
 
 _RULE_KEYS = {"name", "description", "sources", "codes", "code_patterns", "euroscivoc_codes",
               "euroscivoc_labels", "keywords"}
@@ -129,7 +129,7 @@ class FilterRules:
         or a path to a ``.toml`` file."""
         if name.endswith(".toml"):
             return cls.load(name)
-        folder = data_dir() / "filters"
+        folder = filters_dir()
         path = folder / f"{name.replace('-', '_')}.toml"
         if not path.is_file():
             known = sorted(p.stem.replace("_", "-") for p in folder.glob("*.toml"))

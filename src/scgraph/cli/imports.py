@@ -27,9 +27,9 @@ from typing import Annotated
 
 import typer
 
-from .errors import SourceError
-from .namespaces import GRAPH
-from .store import STORE_SPECS
+from ..namespaces import GRAPH
+from ..store import STORE_SPECS
+from ..errors import RejectedRows
 
 import_app = typer.Typer(
     help="Import outside data into its own named graph (graph:registry/...).",
@@ -40,18 +40,6 @@ import_app = typer.Typer(
 #: Where an import to a SPARQL endpoint is uploaded before it replaces graph:registry/cordis
 #: (outside graph:registry/, so a build never mistakes a leftover for registry data).
 SCRATCH_GRAPH = GRAPH["scratch/import-cordis"]
-
-
-class RejectedRows(SourceError):
-    """The import rejected rows and ``--skip-invalid`` was not given; ``report`` is the import's."""
-
-    def __init__(self, directory: Path | str, report: object) -> None:
-        rejected = report.rejected  # type: ignore[attr-defined]
-        first, more = rejected[0], len(rejected) - 1
-        others = f"and {more:,} more rejected row{'s' if more != 1 else ''}; " if more else ""
-        super().__init__(f"{first.reason} ({others}use --skip-invalid to import the valid rows)",
-                         path=Path(directory) / first.file, line=first.line)
-        self.report = report
 
 
 def check_rows(directory: Path | str, report: object, skip_invalid: bool) -> None:
@@ -80,8 +68,8 @@ def cordis_cmd(
     (exit 1, its file and line, nothing written) unless --skip-invalid is given. A filter that
     keeps no project is warned about on stderr.
     """
-    from .cli import _progress
-    from .importers.cordis import format_report
+    from . import _progress
+    from ..importers.cordis import format_report
 
     if output is not None and store is not None:
         raise typer.BadParameter("give --store or --output, not both", param_hint="--output")
@@ -127,8 +115,8 @@ def empty_filter_warning(report: object) -> str | None:
 
 def _measure(directory: Path, filter: str | None, target_given: bool, quiet: bool) -> None:
     """``--measure``: print what the filter keeps of the folder; nothing is imported."""
-    from .cli import _progress
-    from .importers.filters import FilterRules, format_measure, measure_filter
+    from . import _progress
+    from ..importers.filters import FilterRules, format_measure, measure_filter
 
     if filter is None:
         raise typer.BadParameter("--measure needs --filter", param_hint="--measure")
@@ -156,7 +144,7 @@ def import_cordis_to(directory: Path, filter: str | None, store: str | None, *,
                      progress: object = None) -> object:
     """Import a CORDIS folder into the store ``store`` (a spec) or the N-Quads file ``output``,
     all or nothing (see the module docstring). Returns the import report."""
-    from .importers.cordis import run_import_cordis
+    from ..importers.cordis import run_import_cordis
 
     if output is not None:
         return _import_to_file(directory, filter, output, skip_invalid, progress)
@@ -176,8 +164,8 @@ def _import_to_file(directory: Path, filter: str | None, output: Path, skip_inva
                     progress: object) -> object:
     """Write to a temporary file next to ``output``; rename it onto ``output`` only when every
     row was good (or ``skip_invalid``)."""
-    from .importers.cordis import run_import_cordis
-    from .io import atomic_path
+    from ..importers.cordis import run_import_cordis
+    from ..files import atomic_path
 
     with atomic_path(output) as tmp:
         report = run_import_cordis(directory, filter, output=tmp, progress=progress)  # type: ignore[arg-type]
@@ -190,8 +178,8 @@ def _import_into_new_generation(directory: Path, filter: str | None, path: Path,
     """Import into a new generation of the store at ``path``, with every other graph of the
     current one copied over, and switch to it only when the import succeeded: rejected rows,
     a failure or a kill leave the store as it was (Oxigraph's bulk loader is not atomic)."""
-    from .importers.cordis import REGISTRY_GRAPH, run_import_cordis
-    from .store import OxigraphStore, copy_graphs, replace_store
+    from ..importers.cordis import REGISTRY_GRAPH, run_import_cordis
+    from ..store import OxigraphStore, copy_graphs, replace_store
 
     with replace_store(path) as new:
         if path.exists():
@@ -209,8 +197,8 @@ def _import_into_new_generation(directory: Path, filter: str | None, path: Path,
 def _write_to_store(spec: str, ds: object) -> None:
     """Put the imported graph into the store of ``spec``. A SPARQL endpoint gets it in
     :data:`SCRATCH_GRAPH` first; one ``MOVE`` then replaces graph:registry/cordis."""
-    from .importers.cordis import REGISTRY_GRAPH
-    from .store import SparqlStore, open_store
+    from ..importers.cordis import REGISTRY_GRAPH
+    from ..store import SparqlStore, open_store
 
     target = open_store(spec)
     try:

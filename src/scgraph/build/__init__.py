@@ -4,7 +4,7 @@ With a store (``store="oxigraph:PATH"`` or ``"sparql:URL"``) the build also puts
 there: the curated graphs, the registry graphs (``graph:registry/*``: those already in the
 store, kept across builds, plus any N-Quads files given), and an inferred graph computed over
 all of them in the store (:func:`scgraph.reason.infer_store`). The registry part is validated
-by the SPARQL checks of ``queries/checks`` (:mod:`scgraph.checks`); pySHACL validates the curated
+by the SPARQL checks of ``queries/checks`` (:mod:`scgraph.validate.checks`); pySHACL validates the curated
 part. An on-disk store is built into a new folder and swapped in only when the build succeeds
 (:func:`scgraph.store.replace_store`).
 
@@ -22,11 +22,11 @@ from pathlib import Path
 
 from rdflib import Dataset, URIRef
 
-from .build import assemble, named_graphs
-from .checks import merge_reports, run_checks
-from .errors import NotConformant, StoreError
-from .namespaces import GRAPH, INFERRED_GRAPH, short
-from .io import (
+from ..assemble import assemble, named_graphs
+from ..validate.checks import merge_reports, run_checks
+from ..errors import NotConformant, StoreError
+from ..namespaces import GRAPH, INFERRED_GRAPH, short
+from ..files import (
     OUTPUTS,
     adopt_real_folder,
     carry_files,
@@ -38,11 +38,11 @@ from .io import (
     replace_files,
     work_folder,
 )
-from .publish import DUMPS, write_dumps, write_validation
-from .reason import FAST_ENGINE, infer, infer_store
-from .store import OxigraphStore, SparqlStore, open_store, replace_store
-from .store_build import build_store, registry_sources
-from .validate import load_shapes, validate
+from ..publish.serialise import DUMPS, write_dumps, write_validation
+from ..reason import FAST_ENGINE, infer, infer_store
+from ..store import OxigraphStore, SparqlStore, open_store, replace_store
+from .store import build_store, registry_sources
+from ..validate.shacl import load_shapes, validate
 
 REGISTRY_PREFIX = str(GRAPH["registry/"])
 
@@ -154,7 +154,7 @@ def write_outputs(out_dir: Path | str, report: object, ds: Dataset | None, *,
     """Write the validation report and (with ``ds``) the dumps into ``out_dir``, all at once.
 
     The files are written into a new generation and switched in together
-    (:func:`scgraph.io.replace_files`): a build killed at any moment leaves every file of
+    (:func:`scgraph.files.replace_files`): a build killed at any moment leaves every file of
     ``out_dir`` old or every file new. Without ``ds`` (the data does not conform) the new
     generation keeps the previous dumps. ``store``: a new generation of the build's own store
     (``OUT/store``), switched in with the files (``OUT/store`` reads through the same switch);
@@ -270,7 +270,7 @@ def _infer_remote(store: SparqlStore) -> None:
     """Reason in a scratch embedded store and PUT the inferred graph to the endpoint."""
     import pyoxigraph as ox
 
-    from .store import from_ox
+    from ..store import from_ox
 
     scratch = OxigraphStore()
     for g in store.named_graphs():

@@ -21,7 +21,7 @@ from pathlib import Path
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, VOID, XSD
 
-from . import io
+from . import parse, resources
 from .errors import SourceError
 from .namespaces import (
     GRAPH,
@@ -91,7 +91,7 @@ def _ttl_files(folder: Path) -> list[Path]:
 def _load(ds: Dataset, name: URIRef, paths: Sequence[Path]) -> Graph:
     g = ds.graph(name)
     for p in paths:
-        io.parse_into(g, p)
+        parse.parse_into(g, p)
     return g
 
 
@@ -161,12 +161,12 @@ def add_provenance(ds: Dataset) -> None:
 
 
 def assemble(root: Path | None = None, *, extra: Sequence[Path] = ()) -> Dataset:
-    """Load the project under ``root`` (default: :func:`io.project_root`) into a Dataset.
+    """Load the project under ``root`` (default: :func:`resources.project_root`) into a Dataset.
 
     ``extra`` files are loaded as further source files (each needs its own
     ``scg:SourceDocument``). A file that does not parse raises a one-line SourceError.
     """
-    root = Path(root) if root is not None else io.project_root()
+    root = Path(root) if root is not None else resources.project_root()
     ds = Dataset()
     bind_prefixes(ds)
     described = load_base(ds, root)

@@ -1,8 +1,7 @@
-"""Validate: check data against the SHACL shapes (``ontology/shapes.ttl``) with pySHACL.
+"""Validate with SHACL: data against the shapes (``ontology/shapes.ttl``) with pySHACL.
 
-Only ``sh:Violation`` results make data non-conformant; warnings and infos are reported but
-do not fail. SHACL-SPARQL constraints run (pySHACL's ``advanced`` mode), and the ontology is
-mixed into the data graph so that class targets follow ``rdfs:subClassOf``.
+SHACL-SPARQL constraints run (pySHACL's ``advanced`` mode), and the ontology is mixed into the
+data graph so that class targets follow ``rdfs:subClassOf``.
 """
 
 from __future__ import annotations
@@ -10,23 +9,21 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyshacl
-from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib import BNode, Dataset, Graph, Literal
 from rdflib.namespace import RDF, SH
 from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.processor import SPARQLProcessor
 from rdflib.term import Node
 
-from . import io
-from .build import add_provenance, data_graphs, graph_name, load_base, merge
-from .errors import ShapesError, SourceError
-from .namespaces import ONTOLOGY_GRAPH, bind_prefixes, short
-
-SEVERITY_ORDER = {SH.Violation: 0, SH.Warning: 1, SH.Info: 2}
+from .. import parse, resources
+from ..assemble import add_provenance, data_graphs, graph_name, load_base, merge
+from ..errors import ShapesError, SourceError
+from ..namespaces import ONTOLOGY_GRAPH, bind_prefixes
+from .report import ValidationReport, ValidationResult
 
 _PREPARED_LOCK = threading.Lock()
 _PREPARED_USERS = 0
@@ -65,77 +62,6 @@ def _prepared_queries() -> Iterator[None]:
             _PREPARED_USERS -= 1
             if _PREPARED_USERS == 0:
                 SPARQLProcessor.query = original  # type: ignore[method-assign]
-_SEVERITY_NAMES = {SH.Violation: "violation", SH.Warning: "warning", SH.Info: "info"}
-
-
-@dataclass(frozen=True)
-class ValidationResult:
-    """One SHACL validation result."""
-
-    focus: Node
-    path: Node | None
-    severity: URIRef
-    component: URIRef
-    message: str
-    source_shape: Node
-    value: Node | None
-
-    def sort_key(self) -> tuple:
-        return (SEVERITY_ORDER.get(self.severity, 9), _key(self.focus), _key(self.path),
-                _key(self.component), self.message, _key(self.value), _key(self.source_shape))
-
-    def line(self) -> str:
-        """One readable line: severity, focus node, path, message, component, value."""
-        sev = _SEVERITY_NAMES.get(self.severity, short(self.severity))
-        text = f"{sev}: {short(self.focus)}"
-        if self.path is not None:
-            text += f" {_path_text(self.path)}"
-        text += f": {self.message} [{short(self.component)}]"
-        if self.value is not None:
-            text += f" (value: {short(self.value)})"
-        return text
-
-
-@dataclass
-class ValidationReport:
-    """The outcome of a validation: ``conforms`` is False only when there are violations."""
-
-    conforms: bool
-    results: list[ValidationResult]
-    graph: Graph = field(repr=False)
-
-    @property
-    def violations(self) -> list[ValidationResult]:
-        return [r for r in self.results if r.severity == SH.Violation]
-
-    @property
-    def warnings(self) -> list[ValidationResult]:
-        return [r for r in self.results if r.severity == SH.Warning]
-
-    @property
-    def infos(self) -> list[ValidationResult]:
-        return [r for r in self.results if r.severity == SH.Info]
-
-    def summary(self) -> str:
-        """Counts by severity, then one line per result, sorted."""
-        n_v, n_w, n_i = len(self.violations), len(self.warnings), len(self.infos)
-        head = (f"Conforms: {'yes' if self.conforms else 'no'} "
-                f"({_plural(n_v, 'violation')}, {_plural(n_w, 'warning')}, {_plural(n_i, 'info')})")
-        return "\n".join([head, *(r.line() for r in self.results)]) + "\n"
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
-def _key(node: Node | None) -> tuple[int, str]:
-    if node is None:
-        return (0, "")
-    return (1 if isinstance(node, URIRef) else 2 if isinstance(node, Literal) else 3, str(node))
-
-
-def _path_text(path: Node) -> str:
-    return short(path) if isinstance(path, URIRef) else "(complex path)"
 
 
 # --------------------------------------------------------------------------- shapes
@@ -143,11 +69,11 @@ def _path_text(path: Node) -> str:
 
 def load_shapes(path: Path | str | None = None) -> Graph:
     """Parse the shapes file (default: every ``ontology/*shapes*.ttl``); problems raise ShapesError."""
-    paths = [Path(path)] if path is not None else sorted(io.ontology_dir().glob("*shapes*.ttl"))
+    paths = [Path(path)] if path is not None else sorted(resources.ontology_dir().glob("*shapes*.ttl"))
     g = Graph()
     try:
         for p in paths:
-            io.parse_into(g, p)
+            parse.parse_into(g, p)
     except SourceError as e:
         raise ShapesError(f"cannot load the shapes: {e.message}", path=e.path, line=e.line) from None
     return bind_prefixes(g)
@@ -246,7 +172,7 @@ def validate_files(paths: Sequence[Path | str], *, shapes: Graph | None = None,
     Each file is read like a source file (its things get ``scg:statedIn`` its source
     document, if it declares one). Only results about subjects of the files are reported.
     """
-    root = Path(root) if root is not None else io.project_root()
+    root = Path(root) if root is not None else resources.project_root()
     if shapes is None:
         shapes = load_shapes(root / "ontology" / "shapes.ttl")
     ds = Dataset()
@@ -254,7 +180,7 @@ def validate_files(paths: Sequence[Path | str], *, shapes: Graph | None = None,
     for p in paths:
         name = graph_name("source", Path(p))
         g = Graph()
-        io.parse_into(g, p)
+        parse.parse_into(g, p)
         target = ds.graph(name)
         for t in g:
             target.add(t)

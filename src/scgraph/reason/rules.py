@@ -1,219 +1,28 @@
-"""Infer: OWL RL reasoning over the ontology and the data, into the named graph ``graph:inferred``.
+"""The ``sparql`` engine: OWL RL rules the ontology uses, as SPARQL over an Oxigraph store.
 
-The inferred graph holds instance-level facts only: the types, super-properties, inverses and
-transitive closures of the things in the data. Schema-level entailments (about classes and
-properties themselves) and OWL RL's bookkeeping (``x owl:sameAs x``, ``x a owl:Thing``) are
-left out; they are noise for a reader of the graph.
-
-Three engines give the same inferred graph (``tests/test_reason_engines.py`` proves it on the
-curated graph and on a CORDIS-shaped fixture):
-
-- ``owlrl``: the reference, pure Python, every OWL RL rule; slow beyond ~10^4 triples;
-- ``reasonable``: a Rust OWL 2 RL reasoner (PyPI ``reasonable``), fed an rdflib Graph;
-- ``sparql``: only the rules the ontology uses (sub-class, sub-property, inverse, symmetric,
-  transitive, functional, domain, range, ``owl:sameAs``; disjointness, ``owl:Nothing`` and
-  ``owl:differentFrom`` checked) as SPARQL ``CONSTRUCT`` queries, their answers bulk-loaded, to a fixpoint inside
-  Oxigraph (:func:`materialise`); an ontology using any other OWL construct is refused.
-  :func:`infer_store` runs it in place in a store, which is how large graphs are built.
+:func:`read_schema` reads the axioms (sub-class, sub-property, inverse, symmetric, transitive,
+functional, domain, range, ``owl:sameAs``); :func:`rules` writes one ``CONSTRUCT`` per rule,
+specialised to the schema; :func:`materialise` runs them to a fixpoint, bulk-loading each round's
+answers, and checks disjointness, ``owl:Nothing`` and ``owl:differentFrom``. An ontology using
+an OWL construct outside :data:`SUPPORTED_OWL` is refused (:class:`~scgraph.errors.UnsupportedOntology`).
+The streaming engine (:mod:`.stream`) compiles the same schema into its own rules.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
-import owlrl
 import pyoxigraph as ox
-from owlrl.Namespaces import ERRNS
-from rdflib import BNode, Dataset, Graph, Literal, URIRef
-from rdflib.namespace import OWL, RDF, RDFS, XSD
+from rdflib.namespace import OWL, RDFS
 
-from .build import data_graphs, merge
-from .errors import InconsistencyError, ScgraphError
-from .namespaces import (
-    BASE,
-    INFERRED_GRAPH,
-    METADATA_GRAPH,
-    ONTOLOGY_GRAPH,
-    ONTOLOGY_IRI,
-    PREFIXES,
-    SHAPES,
-    SHAPES_IRI,
-    VOCABULARIES_IRI,
-)
-
-#: Types that say nothing about a thing of the data.
-NOISE_TYPES = frozenset({
-    OWL.Thing, RDFS.Resource, OWL.Class, OWL.NamedIndividual, RDFS.Class, RDF.Property,
-    RDFS.Datatype, OWL.Ontology, OWL.Restriction,
-})
-
-_OUR_VOCABULARIES = (str(ONTOLOGY_IRI), str(SHAPES_IRI), str(VOCABULARIES_IRI), str(SHAPES))
-_EXTERNAL_VOCABULARIES = tuple(
-    str(ns) for ns in PREFIXES.values() if not str(ns).startswith(BASE)
-)
-
-Engine = Callable[[Graph], Graph]
-
-
-def _owlrl_closure(g: Graph) -> Graph:
-    """Expand ``g`` in place with owlrl's OWL RL rules; raise on inconsistency."""
-    owlrl.DeductiveClosure(
-        owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False
-    ).expand(g)
-    messages = sorted(
-        str(m)
-        for node in g.subjects(RDF.type, ERRNS.ErrorMessage)
-        for m in g.objects(node, ERRNS.error)
-    )
-    if messages:
-        first = messages[0].strip().splitlines()[0] if messages[0].strip() else "unknown"
-        more = f" (and {len(messages) - 1} more)" if len(messages) > 1 else ""
-        raise InconsistencyError(f"the ontology and data are inconsistent: {first}{more}")
-    return g
-
-
-class UnsupportedOntology(ScgraphError):
-    """The ontology uses an OWL construct the chosen reasoning engine does not implement."""
-
-
-
-def _reasonable_closure(g: Graph) -> Graph:
-    """The OWL 2 RL closure of ``g`` by the Rust ``reasonable`` reasoner, as a new Graph."""
-    try:
-        import reasonable  # an optional dependency: only this engine needs it
-    except ImportError:
-        raise UnsupportedOntology("the 'reasonable' engine is not installed; run "
-                                  "pip install 'scgraph[fast]' or use the 'sparql' engine") from None
-
-    r = reasonable.PyReasoner()
-    r.from_graph(g)
-    out = Graph()
-    for t in r.reason():
-        out.add(tuple(_plain(x) for x in t))  # type: ignore[arg-type]
-    _check_consistency(out)
-    return out
-
-
-def _plain(term: object) -> object:
-    """``"x"^^xsd:string`` as the plain literal ``"x"`` (as rdflib and Oxigraph read them)."""
-    if isinstance(term, Literal) and term.datatype == XSD.string:
-        return Literal(str(term))
-    return term
-
-
-def _check_consistency(g: Graph) -> None:
-    """Raise InconsistencyError for ``owl:Nothing`` members, disjoint types, same-and-different."""
-    problems = [f"{x} is a member of owl:Nothing" for x in g.subjects(RDF.type, OWL.Nothing)]
-    for c1, c2 in g.subject_objects(OWL.disjointWith):
-        for x in set(g.subjects(RDF.type, c1)) & set(g.subjects(RDF.type, c2)):
-            problems.append(f"{x} is in the disjoint classes {c1} and {c2}")
-    for x, y in g.subject_objects(OWL.differentFrom):
-        if x == y or (x, OWL.sameAs, y) in g or (y, OWL.sameAs, x) in g:
-            problems.append(f"{x} is both owl:sameAs and owl:differentFrom {y}")
-    _raise_inconsistent(sorted(problems))
-
-
-def _raise_inconsistent(messages: Sequence[str]) -> None:
-    if messages:
-        more = f" (and {len(messages) - 1} more)" if len(messages) > 1 else ""
-        raise InconsistencyError(f"the ontology and data are inconsistent: {messages[0]}{more}")
-
-
-def _sparql_closure(g: Graph) -> Graph:
-    """The closure of ``g`` by :func:`materialise` in an in-memory Oxigraph store."""
-    store = ox.Store()
-    src, out = ox.NamedNode("urn:scgraph:asserted"), ox.NamedNode("urn:scgraph:closure")
-    store.bulk_extend(ox.Quad(_ox(s), _ox(p), _ox(_opaque(o)), src) for s, p, o in g)
-    materialise(store, schema=[src], data=[src], target=out, keep_filter=False)
-    closure = Graph()
-    for q in store.quads_for_pattern(None, None, None, out):
-        closure.add((_rdf(q.subject), _rdf(q.predicate), _unopaque(_rdf(q.object))))
-    return closure
-
-
-# Oxigraph stores typed literals in canonical form ("1"^^xsd:positiveInteger comes back as
-# "1"^^xsd:integer, "01"^^xsd:integer as "1"), so literals travel through it under an opaque
-# datatype and come back exactly as they went in. The rules never look inside literals.
-_OPAQUE = "urn:scgraph:datatype:"
-
-
-def _opaque(term: object) -> object:
-    if isinstance(term, Literal) and term.datatype is not None and term.datatype != XSD.string:
-        return Literal(str(term), datatype=URIRef(_OPAQUE + str(term.datatype)))
-    return term
-
-
-def _unopaque(term: object) -> object:
-    if isinstance(term, Literal) and term.datatype is not None and str(term.datatype).startswith(_OPAQUE):
-        return Literal(str(term), datatype=URIRef(str(term.datatype)[len(_OPAQUE):]))
-    return term
-
-
-ENGINES: dict[str, Engine] = {
-    "owlrl": _owlrl_closure,
-    "reasonable": _reasonable_closure,
-    "sparql": _sparql_closure,
-}
-
-#: The engine :func:`infer_store` and large builds use: the fastest with the same answers.
-FAST_ENGINE = "sparql"
-
-
-def _is_vocabulary_term(node: URIRef) -> bool:
-    s = str(node)
-    return s.startswith(_OUR_VOCABULARIES) or s.startswith(_EXTERNAL_VOCABULARIES)
-
-
-def keep(triple: tuple, data_subjects: set) -> bool:
-    """Whether an entailed triple is an instance-level fact worth publishing."""
-    s, p, o = triple
-    if not isinstance(s, URIRef) or isinstance(s, (BNode, Literal)):
-        return False
-    if p == OWL.sameAs and s == o:
-        return False
-    if p == RDF.type and (o in NOISE_TYPES or (
-            isinstance(o, URIRef) and str(o).startswith(str(OWL)) and str(o).endswith("Property"))):
-        return False
-    if _is_vocabulary_term(s):
-        return False
-    return str(s).startswith(BASE) or s in data_subjects
-
-
-def infer(ds: Dataset, engine: str = "owlrl") -> Dataset:
-    """Put the new instance-level triples of the OWL RL closure into ``graph:inferred``.
-
-    ``engine`` is one of :data:`ENGINES`; all give the same inferred graph.
-
-    The closure is computed over the ontology graph plus every data graph (not the metadata
-    graph, not a previous inferred graph). Returns ``ds``, its inferred graph replaced.
-    Raises InconsistencyError when the reasoner finds a contradiction.
-    """
-    try:
-        closure = ENGINES[engine]
-    except KeyError:
-        raise ValueError(f"unknown reasoning engine {engine!r}; use one of {sorted(ENGINES)}") from None
-    names = data_graphs(ds)
-    asserted = merge(ds, [ONTOLOGY_GRAPH, *names])
-    data_subjects = {s for n in names for s in ds.graph(n).subjects()}
-    scratch = Graph()
-    for t in asserted:
-        scratch.add(t)
-    result = closure(scratch)
-    new = [t for t in result if t not in asserted and keep(t, data_subjects)]
-    ds.remove_graph(INFERRED_GRAPH)
-    inferred = ds.graph(INFERRED_GRAPH)
-    for t in new:
-        inferred.add(t)
-    return ds
+from ..errors import InconsistencyError
+from ..errors import UnsupportedOntology
+from .keep import _OWL, _RDF_TYPE, _SAME_AS, keep_filter_update
 
 
 # --------------------------------------------------------------------------- SPARQL rules in Oxigraph
 
-_OWL = str(OWL)
-_RDF_TYPE = f"<{RDF.type}>"
-_SAME_AS = f"<{OWL.sameAs}>"
 
 #: OWL terms the ``sparql`` engine knows: what it implements, checks, or may ignore safely.
 SUPPORTED_OWL = frozenset({
@@ -235,6 +44,11 @@ UNSUPPORTED_OWL = (
     "AsymmetricProperty", "IrreflexiveProperty", "ReflexiveProperty",
     "NegativePropertyAssertion", "sourceIndividual", "disjointUnionOf",
 )
+
+def _raise_inconsistent(messages: Sequence[str]) -> None:
+    if messages:
+        more = f" (and {len(messages) - 1} more)" if len(messages) > 1 else ""
+        raise InconsistencyError(f"the ontology and data are inconsistent: {messages[0]}{more}")
 
 
 @dataclass
@@ -263,19 +77,15 @@ class MaterialiseResult:
 
 
 def _ox(term: object) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-    from .store import to_ox
+    from ..store import to_ox
 
     return to_ox(term)  # type: ignore[arg-type]
 
 
 def _rdf(term: object) -> object:
-    from .store import from_ox
+    from ..store import from_ox
 
     return from_ox(term)
-
-
-def _using(graphs: Iterable[ox.NamedNode]) -> str:
-    return " ".join(f"USING <{g.value}>" for g in graphs)
 
 
 def _values(names: str, rows: Iterable[tuple[str, ...]]) -> str:
@@ -476,24 +286,6 @@ def _count(store: ox.Store, graph: ox.NamedNode) -> int:
     return int(next(iter(res))["n"].value)
 
 
-def keep_filter_update(target: str, data: Sequence[ox.NamedNode]) -> str:
-    """A SPARQL update deleting from ``target`` what :func:`keep` drops."""
-    noise = ", ".join(f"<{t}>" for t in sorted(NOISE_TYPES))
-    vocab = " || ".join(f'STRSTARTS(STR(?s), "{v}")'
-                        for v in (*_OUR_VOCABULARIES, *_EXTERNAL_VOCABULARIES))
-    return f"""DELETE {{ GRAPH <{target}> {{ ?s ?p ?o }} }}
-{_using(data)} USING NAMED <{target}> WHERE {{
-  GRAPH <{target}> {{ ?s ?p ?o }}
-  FILTER (!isIRI(?s)
-    || (?p = {_SAME_AS} && ?s = ?o)
-    || (?p = {_RDF_TYPE} && (?o IN ({noise})
-        || (isIRI(?o) && STRSTARTS(STR(?o), "{_OWL}") && STRENDS(STR(?o), "Property"))))
-    || {vocab}
-    || (!STRSTARTS(STR(?s), "{BASE}")
-        && NOT EXISTS {{ ?s ?anyp ?anyo }}))
-}}"""
-
-
 def _consistency(store: ox.Store, schema: Schema, graphs: Sequence[ox.NamedNode]) -> None:
     dg = list(graphs)
     problems = [f"{r['x'].value} is a member of owl:Nothing" for r in store.query(
@@ -563,61 +355,3 @@ def materialise(store: ox.Store, *, schema: Sequence[ox.NamedNode], data: Sequen
         store.update(keep_filter_update(target.value, data))
         size = _count(store, target)
     return MaterialiseResult(passes=passes, triples=size, seconds=time.perf_counter() - started)
-
-
-#: The engines of :func:`infer_store`: ``stream`` (the default, :mod:`scgraph.reason_stream`)
-#: and ``sparql`` (:func:`materialise`); they give the same graph.
-STORE_ENGINES = ("stream", "sparql")
-
-
-def infer_store(store: object, *, data: Sequence[URIRef] | None = None,
-                progress: Callable[[str], None] | None = None,
-                engine: str = "stream", dumps: Mapping[str, Path] | None = None) -> MaterialiseResult:
-    """Put the inferred graph into ``graph:inferred`` of an Oxigraph store, in place.
-
-    ``store`` is an :class:`scgraph.store.OxigraphStore` or a ``pyoxigraph.Store`` holding the
-    ontology graph and the data graphs (default: every named graph but ontology, metadata and
-    inferred). The result is the graph :func:`infer` makes from the same data. ``engine``:
-    one of :data:`STORE_ENGINES`. ``dumps``: graph IRI -> an N-Triples file Oxigraph wrote of
-    that graph (the ``stream`` engine reads it instead of dumping the graph again).
-    """
-    if engine not in STORE_ENGINES:
-        raise ValueError(f"unknown in-store reasoning engine {engine!r}; use one of {list(STORE_ENGINES)}")
-    target_store: ox.Store = getattr(store, "store", store)  # type: ignore[assignment]
-    fixed = {str(ONTOLOGY_GRAPH), str(INFERRED_GRAPH), str(METADATA_GRAPH)}
-    if data is None:
-        names = sorted(g.value for g in target_store.named_graphs()
-                       if isinstance(g, ox.NamedNode) and g.value not in fixed
-                       and not g.value.startswith("urn:scgraph:"))
-    else:
-        names = [str(n) for n in data]
-    schema, graphs = ox.NamedNode(str(ONTOLOGY_GRAPH)), [ox.NamedNode(n) for n in names]
-    target = ox.NamedNode(str(INFERRED_GRAPH))
-    if engine == "stream":
-        from .reason_stream import stream_materialise
-
-        return stream_materialise(target_store, schema=[schema], data=graphs, target=target,
-                                  progress=progress, dumps=dumps)
-    if getattr(store, "path", None) is None:
-        return materialise(target_store, schema=[schema], data=graphs, target=target,
-                           progress=progress)
-    # On disk, the rules' many index lookups are an order of magnitude slower than in memory:
-    # reason in an in-memory copy and bulk-load the inferred graph back.
-    import tempfile
-    import time
-
-    started = time.perf_counter()
-    scratch = ox.Store()
-    with tempfile.TemporaryDirectory(prefix="scgraph-reason-") as tmp:
-        for g in [schema, *graphs]:
-            path = f"{tmp}/graph.nt"
-            target_store.dump(path, format=ox.RdfFormat.N_TRIPLES, from_graph=g)
-            scratch.bulk_load(path=path, format=ox.RdfFormat.N_TRIPLES, to_graph=g)
-        result = materialise(scratch, schema=[schema], data=graphs, target=target, progress=progress)
-        path = f"{tmp}/inferred.nt"
-        scratch.dump(path, format=ox.RdfFormat.N_TRIPLES, from_graph=target)
-        del scratch
-        target_store.remove_graph(target)
-        target_store.bulk_load(path=path, format=ox.RdfFormat.N_TRIPLES, to_graph=target)
-    result.seconds = time.perf_counter() - started
-    return result

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .store import STORE_SPECS
+from ..store import STORE_SPECS
 
 
 def publish_cmd(
@@ -24,7 +24,7 @@ def publish_cmd(
 
     The same build, version and date give byte-identical files.
     """
-    from .publish import publish
+    from ..publish.release import publish
 
     release = publish(out, dataset=build_dir / "dataset.nq", shapes=shapes, version=version,
                       issued=date, previous=previous)
@@ -47,7 +47,7 @@ def serve_cmd(
 ) -> None:
     """Serve the built graph: a read-only SPARQL 1.1 endpoint at /sparql, a page per identifier
     (/id/..., /ontology, /theme/...) and a question page for analysts at /."""
-    from .server import ServerConfig, serve, source_from_options
+    from ..server.app import ServerConfig, serve, source_from_options
 
     source = source_from_options(store, build_dir, dataset, allow_update)
     config = ServerConfig(source, allow_update=allow_update, timeout=timeout, max_rows=max_rows,

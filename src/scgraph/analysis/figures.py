@@ -33,11 +33,11 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Polygon  # noqa: E402
 
-from . import io  # noqa: E402
-from .analysis.networks import _str, select  # noqa: E402
-from .analysis.run import AnalysisResult  # noqa: E402
-from .errors import ScgraphError  # noqa: E402
-from .store import Store  # noqa: E402
+from .. import files  # noqa: E402
+from .networks import _str, select  # noqa: E402
+from .run import AnalysisResult  # noqa: E402
+from ..store import Store  # noqa: E402
+from ..errors import PlotError
 
 #: Okabe and Ito, "Color Universal Design" (2008), https://jfly.uni-koeln.de/color/
 OKABE_ITO = {"orange": "#E69F00", "sky blue": "#56B4E9", "bluish green": "#009E73",
@@ -59,10 +59,6 @@ MAX_ROWS = 60  # the hierarchy and the heatmap show at most this many projects /
 STYLE = {"font.size": 9, "axes.titlesize": 11, "axes.labelsize": 9, "legend.fontsize": 8,
          "xtick.labelsize": 8, "ytick.labelsize": 8, "svg.hashsalt": "scgraph",
          "svg.fonttype": "path", "pdf.fonttype": 42, "font.family": "DejaVu Sans"}
-
-
-class PlotError(ScgraphError):
-    """A figure cannot be made as asked."""
 
 
 def _figure(w: float, h: float) -> Figure:
@@ -90,7 +86,7 @@ def save(fig: Figure, path: Path | str, fmt: str | None = None, dpi: int = 200) 
     buf = _io.BytesIO()
     with plt.rc_context(STYLE):
         fig.savefig(buf, format=fmt, dpi=dpi, metadata=meta)
-    return io.write_atomic(path, buf.getvalue())
+    return files.write_atomic(path, buf.getvalue())
 
 
 def _title(fig: Figure, text: str) -> None:
@@ -490,7 +486,7 @@ def map_figure(r: AnalysisResult) -> Figure:
     g = r.graph
     cities = sorted(n for n, d in g.nodes(data=True) if d["kind"] == "city" and "lat" in d)
     cg = r.networks["city"]
-    from .analysis.networks import PROJECT, incidences
+    from .networks import PROJECT, incidences
 
     projects: dict[str, set[str]] = defaultdict(set)
     for c, ev, via in incidences(g, "city"):

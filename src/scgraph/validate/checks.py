@@ -29,12 +29,12 @@ from pathlib import Path
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH
 
-from . import io
-from .catalogue import parse_query
-from .errors import QueryError
-from .namespaces import GRAPH, INFERRED_GRAPH, PREFIXES, bind_prefixes
-from .store import Store
-from .validate import ValidationReport, ValidationResult
+from .. import parse, resources
+from ..catalogue import parse_query
+from ..errors import QueryError
+from ..namespaces import GRAPH, INFERRED_GRAPH, PREFIXES, bind_prefixes
+from ..store import Store
+from .report import ValidationReport, ValidationResult
 
 
 @dataclass(frozen=True)
@@ -45,10 +45,6 @@ class Check:
     title: str
     shape: URIRef
     sparql: str
-
-
-def checks_dir() -> Path:
-    return io.queries_dir() / "checks"
 
 
 def _iri(text: str) -> URIRef:
@@ -71,10 +67,10 @@ def load_checks(directory: Path | str | None = None) -> list[Check]:
     Each must be a query ``SELECT ?focus ?path ?component ?value WHERE {`` (at the start of a
     line) naming its shape in a ``# shape:`` header line; anything else raises QueryError.
     """
-    directory = Path(directory) if directory is not None else checks_dir()
+    directory = Path(directory) if directory is not None else resources.checks_dir()
     out = []
     for p in sorted(directory.glob("*.rq")):
-        q = parse_query(io.decode_utf8(io.read_bytes(p), p), p.stem, p)
+        q = parse_query(parse.decode_utf8(parse.read_bytes(p), p), p.stem, p)
         if not q.header.get("shape", "").strip():
             raise QueryError("a check names the shape it mirrors in a '# shape:' header line", path=p)
         if _SELECT.search(q.sparql) is None:

@@ -19,13 +19,15 @@ import typer
 from rdflib import Dataset
 from rich.console import Console
 
-from . import __version__, catalogue, io
-from .build import assemble
-from .errors import ScgraphError
-from .pipeline import build as run_build
-from .reason import infer
-from .store import STORE_SPECS, SparqlStore, default_store_spec, open_query_store
-from .validate import load_shapes, validate_files
+from .. import __version__
+from .. import catalogue
+from .. import parse
+from ..assemble import assemble
+from ..errors import ScgraphError
+from ..build import build as run_build
+from ..reason import infer
+from ..store import STORE_SPECS, SparqlStore, default_store_spec, open_query_store
+from ..validate.shacl import load_shapes, validate_files
 
 app = typer.Typer(
     help="scgraph builds, checks and queries an RDF knowledge graph of the EU's smart-city "
@@ -134,12 +136,12 @@ def _params(values: list[str]) -> dict[str, str]:
 def _load_dataset(build_dir: Path, quiet: bool, *, analysis: bool = True) -> Dataset:
     """The built dataset (else assembled and reasoned over), with the named graph of
     'scgraph analyse' (BUILD_DIR/analysis/analysis.trig) when there is one and ``analysis``."""
-    from .analysis.rdf import add_analysis_graph
+    from ..analysis.rdf import add_analysis_graph
 
     dump = build_dir / "dataset.nq"
     if dump.is_file():
         ds = Dataset()
-        io.parse_into(ds, dump)
+        parse.parse_into(ds, dump)
     else:
         with _progress(quiet) as progress:
             if progress:
@@ -199,12 +201,12 @@ def queries() -> None:
 
 
 # publish and serve live in serving_cli.py (the publishing-and-serving module)
-from .serving_cli import publish_cmd, serve_cmd  # noqa: E402
+from .serve import publish_cmd, serve_cmd  # noqa: E402
 
 app.command("publish")(user_errors(publish_cmd))
 
 # import: one sub-command per outside format, in import_cli.py
-from .import_cli import cordis_cmd as _cordis_cmd, import_app  # noqa: E402
+from .imports import cordis_cmd as _cordis_cmd, import_app  # noqa: E402
 
 import_app.registered_commands.clear()
 import_app.command("cordis")(user_errors(_cordis_cmd))
@@ -212,7 +214,7 @@ app.add_typer(import_app, name="import")
 app.command("serve")(user_errors(serve_cmd))
 
 # analyse, plot and export-graph live in analysis/commands.py (the analysis module)
-from .analysis.commands import register as _register_analysis  # noqa: E402
+from .analyse import register as _register_analysis  # noqa: E402
 
 _register_analysis(app, user_errors)
 

@@ -36,12 +36,9 @@ from typing import TextIO
 import pyoxigraph as ox
 from rdflib.namespace import OWL, RDF, RDFS
 
-from .errors import InconsistencyError
-from .namespaces import BASE
-from .reason import (
-    _EXTERNAL_VOCABULARIES,
-    _OUR_VOCABULARIES,
-    NOISE_TYPES,
+from ..errors import InconsistencyError
+from .keep import DROP, KEEP, NT_BASE_SUBJECT, keeps_nt, noise_type_nt
+from .rules import (
     MaterialiseResult,
     Schema,
     _consistency,
@@ -49,14 +46,11 @@ from .reason import (
     property_closure,
     property_types,
     read_schema,
-    rules,
 )
+from .rules import rules
 
 _TYPE = f"<{RDF.type}>"
 _SAME_AS = f"<{OWL.sameAs}>"
-_VOCABULARY_SUBJECTS = tuple("<" + v for v in (*_OUR_VOCABULARIES, *_EXTERNAL_VOCABULARIES))
-_BASE_SUBJECT = "<" + BASE
-_NOISE = frozenset(f"<{t}>" for t in NOISE_TYPES)
 #: A scratch graph: derived triples the published graph leaves out but transitivity may use.
 _HIDDEN = ox.NamedNode("urn:scgraph:reason:hidden")
 #: Predicates that state schema or equality.
@@ -68,10 +62,6 @@ _SCHEMA_PREDICATES = frozenset(f"<{p}>" for p in (
 
 def _nt(iri: str) -> str:
     return f"<{iri}>"
-
-
-def _noise_type(c: str) -> bool:
-    return c in _NOISE or (c.startswith(f"<{OWL}") and c.endswith("Property>"))
 
 
 @dataclass(frozen=True)
@@ -302,10 +292,10 @@ class _Writer:
         if len(self.recent) > 500_000:
             self.recent.clear()
         self.recent.add(key)
-        if (not s.startswith("<") or s.startswith(_VOCABULARY_SUBJECTS)
-                or (p == _TYPE and _noise_type(o)) or (p == _SAME_AS and s == o)):
+        verdict = keeps_nt(s, p, o)
+        if verdict == DROP:
             self._drop(s, p, o)
-        elif s.startswith(_BASE_SUBJECT):
+        elif verdict == KEEP:
             self.out.write(f"{s} {p} {o}{self.out_tail}")
             self.written += 1
         else:
@@ -314,7 +304,7 @@ class _Writer:
     def _drop(self, s: str, p: str, o: str) -> None:
         # Kept for the later passes and the consistency check: transitive links, and the
         # types of things outside the published graph (disjointness, owl:Nothing).
-        if p in self.transitive or (p == _TYPE and not _noise_type(o)):
+        if p in self.transitive or (p == _TYPE and not noise_type_nt(o)):
             self.hidden.write(f"{s} {p} {o}{self.hidden_tail}")
             self.hidden_written += 1
 
@@ -371,7 +361,7 @@ class StreamReasoner:
             for s, p, o in src.triples():
                 if p in heads:
                     self.asserted.add(f"{s} {p} {o} .\n")
-                if src.data and not s.startswith(_BASE_SUBJECT):
+                if src.data and not s.startswith(NT_BASE_SUBJECT):
                     self.data_subjects.add(s)
                 if p in _SCHEMA_PREDICATES or (p == _TYPE and o.startswith(owl)):
                     states_schema = True

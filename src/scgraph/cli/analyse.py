@@ -14,12 +14,13 @@ from typing import Annotated
 import typer
 from rdflib import Dataset
 
-from .. import io
-from ..build import graph_name
+from .. import parse
+from ..assemble import graph_name
 from ..store import STORE_SPECS, Store, open_store
-from .networks import MAX_SHARED
-from .run import NETWORKS, AnalysisResult, analyse, write_results
-from .synergies import METHODS, AnalysisError
+from ..analysis.networks import MAX_SHARED
+from ..analysis.outputs import write_results
+from ..analysis.run import NETWORKS, AnalysisResult, analyse
+from ..analysis.synergies import METHODS, AnalysisError
 
 
 class Method(str, Enum):
@@ -68,15 +69,15 @@ Seed = Annotated[int, typer.Option("--seed", help="Seed of communities, sampled 
 def load(build_dir: Path, data: list[Path] | None, quiet: bool) -> Dataset:
     """The dataset to analyse: ``data`` files, else what ``scgraph query`` reads."""
     if not data:
-        from ..cli import _load_dataset
+        from . import _load_dataset
 
         return _load_dataset(build_dir, quiet, analysis=False)  # not the last run's results
     ds = Dataset()
     for p in data:
-        if io.guess_format(p) in io.QUAD_FORMATS:
-            io.parse_into(ds, p)
+        if parse.guess_format(p) in parse.QUAD_FORMATS:
+            parse.parse_into(ds, p)
         else:
-            io.parse_into(ds.graph(graph_name("source", p)), p)
+            parse.parse_into(ds.graph(graph_name("source", p)), p)
     return ds
 
 
@@ -136,7 +137,7 @@ def analyse_cmd(
     """
     if not 0 < hide < 1:
         raise AnalysisError(f"--hide must be between 0 and 1, got {hide}")
-    from ..cli import _progress
+    from . import _progress
 
     spec = store_spec(store, build_dir, data)
     st = open_loaded(build_dir, data, spec, quiet)
@@ -162,7 +163,7 @@ def analyse_cmd(
             caveat = f" ({e.note})" if e.note else ""
             typer.echo(f"evaluation {e.kind} {e.method}: AUC {e.auc:.3f}, precision@{e.k} {e.precision:.3f}{caveat}")
         if evaluate:
-            from .networks import PROJECTED
+            from ..analysis.networks import PROJECTED
 
             evaluated = {e.kind for e in result.evaluation}
             for kind in PROJECTED:
@@ -179,8 +180,8 @@ def _into_build_store(spec: str, build_dir: Path, out: Path) -> int | None:
     into that store too (as the in-memory path adds analysis.trig), so that SPARQL users query
     the results next to the registry data; the triple count, or None when not."""
     from ..namespaces import ANALYSIS_GRAPH
-    from ..pipeline import is_own_store, replace_store_graph
-    from .rdf import analysis_file
+    from ..build import is_own_store, replace_store_graph
+    from ..analysis.rdf import analysis_file
 
     if not is_own_store(spec, build_dir) or out.absolute() != analysis_file(build_dir).parent.absolute():
         return None
@@ -205,7 +206,7 @@ def plot_cmd(
     KIND is the collaboration network, the initiative -> cluster -> project hierarchy, the
     meeting timeline, the theme x initiative coverage heatmap, or the map of cities and projects.
     """
-    from .. import plot
+    from ..analysis import figures as plot
 
     path = out or build_dir / "analysis" / "figures" / f"{kind.value}.{format.value}"
     st = open_loaded(build_dir, data, store, quiet)
@@ -234,7 +235,7 @@ def export_cmd(
     Nodes carry their kind, label and metrics; GraphML and GEXF open in Gephi and Cytoscape;
     networks.html is one self-contained page (no outside resources).
     """
-    from .export import FORMATS, export
+    from ..analysis.export import FORMATS, export
 
     formats = FORMATS if format is ExportFormat.all else (format.value,)
     nets = tuple(n.value for n in network) if network else NETWORKS

@@ -10,11 +10,11 @@ reasons first, from files, and loads once:
    read line by line: the CORDIS importer writes exactly what Oxigraph writes, which
    ``tests/test_store_build.py`` checks), other RDF files through a scratch in-memory store,
    and the registry graphs of the previous store (those no file replaces) dumped from it;
-3. the streaming reasoner (:class:`scgraph.reason_stream.StreamReasoner`) reads them and writes
+3. the streaming reasoner (:class:`scgraph.reason.stream.StreamReasoner`) reads them and writes
    the local rules' consequences to an N-Quads file;
 4. one bulk load puts everything (curated, registry, inferred) into the new store; then
    transitivity, equality and consistency run in the store
-   (:meth:`~scgraph.reason_stream.StreamReasoner.close`).
+   (:meth:`~scgraph.reason.stream.StreamReasoner.close`).
 
 The result is the store :func:`scgraph.reason.infer_store` would make from the same graphs.
 """
@@ -31,11 +31,18 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Dataset
 
-from .errors import StoreError
-from .namespaces import GRAPH, INFERRED_GRAPH, METADATA_GRAPH, ONTOLOGY_GRAPH
-from .reason import materialise, read_schema
-from .reason_stream import NotOneGraph, Source, StreamReasoner, bulk_load_lines, file_lines, single_graph
-from .store import OxigraphStore
+from ..errors import StoreError
+from ..namespaces import GRAPH, INFERRED_GRAPH, METADATA_GRAPH, ONTOLOGY_GRAPH
+from ..reason.rules import materialise, read_schema
+from ..reason.stream import (
+    NotOneGraph,
+    Source,
+    StreamReasoner,
+    bulk_load_lines,
+    file_lines,
+    single_graph,
+)
+from ..store import OxigraphStore
 
 REGISTRY_PREFIX = str(GRAPH["registry/"])
 Progress = Callable[[str], None]

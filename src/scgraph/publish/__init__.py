@@ -1,0 +1,1 @@
+"""Publish: serialisers (:mod:`.serialise`), releases (:mod:`.release`), ontology documentation (:mod:`.ontodoc`)."""

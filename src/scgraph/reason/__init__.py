@@ -1,0 +1,222 @@
+"""Infer: OWL RL reasoning over the ontology and the data, into the named graph ``graph:inferred``.
+
+The inferred graph holds instance-level facts only: the types, super-properties, inverses and
+transitive closures of the things in the data. Schema-level entailments (about classes and
+properties themselves) and OWL RL's bookkeeping (``x owl:sameAs x``, ``x a owl:Thing``) are
+left out; they are noise for a reader of the graph.
+
+Three engines give the same inferred graph (``tests/test_reason_engines.py`` proves it on the
+curated graph and on a CORDIS-shaped fixture):
+
+- ``owlrl``: the reference, pure Python, every OWL RL rule; slow beyond ~10^4 triples;
+- ``reasonable``: a Rust OWL 2 RL reasoner (PyPI ``reasonable``), fed an rdflib Graph;
+- ``sparql``: only the rules the ontology uses (sub-class, sub-property, inverse, symmetric,
+  transitive, functional, domain, range, ``owl:sameAs``; disjointness, ``owl:Nothing`` and
+  ``owl:differentFrom`` checked) as SPARQL ``CONSTRUCT`` queries, their answers bulk-loaded, to a fixpoint inside
+  Oxigraph (:func:`materialise`); an ontology using any other OWL construct is refused.
+  :func:`infer_store` runs it in place in a store, which is how large graphs are built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+import owlrl
+import pyoxigraph as ox
+from owlrl.Namespaces import ERRNS
+from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib.namespace import OWL, RDF, XSD
+
+from ..assemble import data_graphs, merge
+from ..errors import InconsistencyError
+from ..namespaces import (
+    INFERRED_GRAPH,
+    METADATA_GRAPH,
+    ONTOLOGY_GRAPH,
+)
+from .keep import keep
+from .rules import MaterialiseResult, _ox, _rdf, materialise
+from ..errors import UnsupportedOntology
+from .rules import _raise_inconsistent
+
+Engine = Callable[[Graph], Graph]
+
+
+def _owlrl_closure(g: Graph) -> Graph:
+    """Expand ``g`` in place with owlrl's OWL RL rules; raise on inconsistency."""
+    owlrl.DeductiveClosure(
+        owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False
+    ).expand(g)
+    messages = sorted(
+        str(m)
+        for node in g.subjects(RDF.type, ERRNS.ErrorMessage)
+        for m in g.objects(node, ERRNS.error)
+    )
+    if messages:
+        first = messages[0].strip().splitlines()[0] if messages[0].strip() else "unknown"
+        more = f" (and {len(messages) - 1} more)" if len(messages) > 1 else ""
+        raise InconsistencyError(f"the ontology and data are inconsistent: {first}{more}")
+    return g
+
+
+def _reasonable_closure(g: Graph) -> Graph:
+    """The OWL 2 RL closure of ``g`` by the Rust ``reasonable`` reasoner, as a new Graph."""
+    try:
+        import reasonable  # an optional dependency: only this engine needs it
+    except ImportError:
+        raise UnsupportedOntology("the 'reasonable' engine is not installed; run "
+                                  "pip install 'scgraph[fast]' or use the 'sparql' engine") from None
+
+    r = reasonable.PyReasoner()
+    r.from_graph(g)
+    out = Graph()
+    for t in r.reason():
+        out.add(tuple(_plain(x) for x in t))  # type: ignore[arg-type]
+    _check_consistency(out)
+    return out
+
+
+def _plain(term: object) -> object:
+    """``"x"^^xsd:string`` as the plain literal ``"x"`` (as rdflib and Oxigraph read them)."""
+    if isinstance(term, Literal) and term.datatype == XSD.string:
+        return Literal(str(term))
+    return term
+
+
+def _check_consistency(g: Graph) -> None:
+    """Raise InconsistencyError for ``owl:Nothing`` members, disjoint types, same-and-different."""
+    problems = [f"{x} is a member of owl:Nothing" for x in g.subjects(RDF.type, OWL.Nothing)]
+    for c1, c2 in g.subject_objects(OWL.disjointWith):
+        for x in set(g.subjects(RDF.type, c1)) & set(g.subjects(RDF.type, c2)):
+            problems.append(f"{x} is in the disjoint classes {c1} and {c2}")
+    for x, y in g.subject_objects(OWL.differentFrom):
+        if x == y or (x, OWL.sameAs, y) in g or (y, OWL.sameAs, x) in g:
+            problems.append(f"{x} is both owl:sameAs and owl:differentFrom {y}")
+    _raise_inconsistent(sorted(problems))
+
+
+def _sparql_closure(g: Graph) -> Graph:
+    """The closure of ``g`` by :func:`materialise` in an in-memory Oxigraph store."""
+    store = ox.Store()
+    src, out = ox.NamedNode("urn:scgraph:asserted"), ox.NamedNode("urn:scgraph:closure")
+    store.bulk_extend(ox.Quad(_ox(s), _ox(p), _ox(_opaque(o)), src) for s, p, o in g)
+    materialise(store, schema=[src], data=[src], target=out, keep_filter=False)
+    closure = Graph()
+    for q in store.quads_for_pattern(None, None, None, out):
+        closure.add((_rdf(q.subject), _rdf(q.predicate), _unopaque(_rdf(q.object))))
+    return closure
+
+
+# Oxigraph stores typed literals in canonical form ("1"^^xsd:positiveInteger comes back as
+# "1"^^xsd:integer, "01"^^xsd:integer as "1"), so literals travel through it under an opaque
+# datatype and come back exactly as they went in. The rules never look inside literals.
+_OPAQUE = "urn:scgraph:datatype:"
+
+
+def _opaque(term: object) -> object:
+    if isinstance(term, Literal) and term.datatype is not None and term.datatype != XSD.string:
+        return Literal(str(term), datatype=URIRef(_OPAQUE + str(term.datatype)))
+    return term
+
+
+def _unopaque(term: object) -> object:
+    if isinstance(term, Literal) and term.datatype is not None and str(term.datatype).startswith(_OPAQUE):
+        return Literal(str(term), datatype=URIRef(str(term.datatype)[len(_OPAQUE):]))
+    return term
+
+
+ENGINES: dict[str, Engine] = {
+    "owlrl": _owlrl_closure,
+    "reasonable": _reasonable_closure,
+    "sparql": _sparql_closure,
+}
+
+#: The engine :func:`infer_store` and large builds use: the fastest with the same answers.
+FAST_ENGINE = "sparql"
+
+
+def infer(ds: Dataset, engine: str = "owlrl") -> Dataset:
+    """Put the new instance-level triples of the OWL RL closure into ``graph:inferred``.
+
+    ``engine`` is one of :data:`ENGINES`; all give the same inferred graph.
+
+    The closure is computed over the ontology graph plus every data graph (not the metadata
+    graph, not a previous inferred graph). Returns ``ds``, its inferred graph replaced.
+    Raises InconsistencyError when the reasoner finds a contradiction.
+    """
+    try:
+        closure = ENGINES[engine]
+    except KeyError:
+        raise ValueError(f"unknown reasoning engine {engine!r}; use one of {sorted(ENGINES)}") from None
+    names = data_graphs(ds)
+    asserted = merge(ds, [ONTOLOGY_GRAPH, *names])
+    data_subjects = {s for n in names for s in ds.graph(n).subjects()}
+    scratch = Graph()
+    for t in asserted:
+        scratch.add(t)
+    result = closure(scratch)
+    new = [t for t in result if t not in asserted and keep(t, data_subjects)]
+    ds.remove_graph(INFERRED_GRAPH)
+    inferred = ds.graph(INFERRED_GRAPH)
+    for t in new:
+        inferred.add(t)
+    return ds
+
+
+#: The engines of :func:`infer_store`: ``stream`` (the default, :mod:`scgraph.reason.stream`)
+#: and ``sparql`` (:func:`materialise`); they give the same graph.
+STORE_ENGINES = ("stream", "sparql")
+
+
+def infer_store(store: object, *, data: Sequence[URIRef] | None = None,
+                progress: Callable[[str], None] | None = None,
+                engine: str = "stream", dumps: Mapping[str, Path] | None = None) -> MaterialiseResult:
+    """Put the inferred graph into ``graph:inferred`` of an Oxigraph store, in place.
+
+    ``store`` is an :class:`scgraph.store.OxigraphStore` or a ``pyoxigraph.Store`` holding the
+    ontology graph and the data graphs (default: every named graph but ontology, metadata and
+    inferred). The result is the graph :func:`infer` makes from the same data. ``engine``:
+    one of :data:`STORE_ENGINES`. ``dumps``: graph IRI -> an N-Triples file Oxigraph wrote of
+    that graph (the ``stream`` engine reads it instead of dumping the graph again).
+    """
+    if engine not in STORE_ENGINES:
+        raise ValueError(f"unknown in-store reasoning engine {engine!r}; use one of {list(STORE_ENGINES)}")
+    target_store: ox.Store = getattr(store, "store", store)  # type: ignore[assignment]
+    fixed = {str(ONTOLOGY_GRAPH), str(INFERRED_GRAPH), str(METADATA_GRAPH)}
+    if data is None:
+        names = sorted(g.value for g in target_store.named_graphs()
+                       if isinstance(g, ox.NamedNode) and g.value not in fixed
+                       and not g.value.startswith("urn:scgraph:"))
+    else:
+        names = [str(n) for n in data]
+    schema, graphs = ox.NamedNode(str(ONTOLOGY_GRAPH)), [ox.NamedNode(n) for n in names]
+    target = ox.NamedNode(str(INFERRED_GRAPH))
+    if engine == "stream":
+        from .stream import stream_materialise
+
+        return stream_materialise(target_store, schema=[schema], data=graphs, target=target,
+                                  progress=progress, dumps=dumps)
+    if getattr(store, "path", None) is None:
+        return materialise(target_store, schema=[schema], data=graphs, target=target,
+                           progress=progress)
+    # On disk, the rules' many index lookups are an order of magnitude slower than in memory:
+    # reason in an in-memory copy and bulk-load the inferred graph back.
+    import tempfile
+    import time
+
+    started = time.perf_counter()
+    scratch = ox.Store()
+    with tempfile.TemporaryDirectory(prefix="scgraph-reason-") as tmp:
+        for g in [schema, *graphs]:
+            path = f"{tmp}/graph.nt"
+            target_store.dump(path, format=ox.RdfFormat.N_TRIPLES, from_graph=g)
+            scratch.bulk_load(path=path, format=ox.RdfFormat.N_TRIPLES, to_graph=g)
+        result = materialise(scratch, schema=[schema], data=graphs, target=target, progress=progress)
+        path = f"{tmp}/inferred.nt"
+        scratch.dump(path, format=ox.RdfFormat.N_TRIPLES, from_graph=target)
+        del scratch
+        target_store.remove_graph(target)
+        target_store.bulk_load(path=path, format=ox.RdfFormat.N_TRIPLES, to_graph=target)
+    result.seconds = time.perf_counter() - started
+    return result

@@ -1,0 +1,341 @@
+"""The query workers: one process per worker, each with its own Oxigraph store.
+
+A slow query never blocks the others, and a runaway one is stopped by ending its process (a
+fresh worker takes its place). :func:`run_query` runs in the worker and returns the answer's
+bytes, already serialised and capped.
+"""
+
+from __future__ import annotations
+
+import queue
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from .formats import FORMAT_ALIASES, GRAPH_FORMATS, SELECT_FORMATS, _graph_bytes, negotiate, write_boolean, write_select
+from ..errors import ServerError
+
+
+
+# =========================================================================== worker processes
+
+
+@dataclass
+class Answer:
+    """What a worker sends back: an HTTP status, a media type, a body, and whether rows were cut."""
+
+    status: int
+    media_type: str
+    body: bytes
+    truncated: bool = False
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _error(status: int, message: str) -> Answer:
+    return Answer(status, "text/plain; charset=utf-8", (" ".join(message.split()) + "\n").encode())
+
+
+def _query_message(exc: BaseException) -> str:
+    return "bad SPARQL query: " + " ".join(str(exc).split())[:400]
+
+
+def run_query(store: ox.Store, sparql: str, accept: str | None, fmt: str | None, max_rows: int,
+              prefixes: dict[str, str], default_graphs: list[str] | None = None,
+              named_graphs: list[str] | None = None) -> Answer:
+    """Evaluate ``sparql`` on ``store`` and write the answer in the negotiated format.
+
+    The default graph is the union of the named graphs, unless ``default_graphs``
+    (the protocol's ``default-graph-uri``) names the graphs to merge instead.
+    """
+    options: dict[str, Any] = {"use_default_graph_as_union": not default_graphs}
+    if default_graphs:
+        options["default_graph"] = [ox.NamedNode(g) for g in default_graphs]
+    if named_graphs:
+        options["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
+    try:
+        res = store.query(sparql, **options)
+    except SyntaxError as e:
+        return _error(400, _query_message(e))
+    except (RuntimeError, OSError, ValueError) as e:
+        return _error(500, f"query failed: {e}")
+    is_graph = isinstance(res, ox.QueryTriples)
+    offers = GRAPH_FORMATS if is_graph else SELECT_FORMATS
+    if fmt:
+        key = FORMAT_ALIASES.get(fmt.lower())
+        if is_graph and key == "json":
+            key = "jsonld"
+        if key not in offers:
+            kind = "CONSTRUCT and DESCRIBE" if is_graph else "SELECT and ASK"
+            return _error(406, f"format {fmt!r} is not available for {kind} queries; use one of "
+                               f"{', '.join(offers)}")
+    else:
+        key = negotiate(accept, offers, {"application/json": "jsonld" if is_graph else "json",
+                                         "text/plain": "ntriples" if is_graph else "tsv"})
+        if key is None:
+            return _error(406, f"cannot answer in any of the accepted media types {accept!r}; "
+                               f"this query's results come as {', '.join(offers.values())}")
+    media = offers[key] + ("; charset=utf-8" if key in ("csv", "tsv", "turtle", "ntriples") else "")
+    try:
+        if isinstance(res, ox.QueryBoolean):
+            return Answer(200, media, write_boolean(key, bool(res)))
+        if is_graph:
+            triples = []
+            for t in res:
+                if len(triples) == max_rows:
+                    return Answer(200, media, _graph_bytes(triples, key, prefixes), truncated=True)
+                triples.append(t)
+            return Answer(200, media, _graph_bytes(triples, key, prefixes))
+        variables = [v.value for v in res.variables]
+        rows: list[list[Any]] = []
+        truncated = False
+        for sol in res:
+            if len(rows) == max_rows:
+                truncated = True
+                break
+            rows.append([sol[i] for i in range(len(variables))])
+        return Answer(200, media, write_select(key, variables, rows), truncated=truncated)
+    except (RuntimeError, OSError, ValueError) as e:
+        return _error(500, f"query failed: {e}")
+
+
+Cell = tuple[str, str, str, str] | None  # (kind, value, language, datatype)
+
+
+def _cell(term: Any) -> Cell:
+    if term is None:
+        return None
+    if isinstance(term, ox.NamedNode):
+        return ("uri", term.value, "", "")
+    if isinstance(term, ox.BlankNode):
+        return ("bnode", term.value, "", "")
+    if isinstance(term, ox.Literal):
+        return ("literal", term.value, term.language or "", term.datatype.value)
+    return ("literal", str(term), "", "")
+
+
+def run_select(store: ox.Store, sparql: str) -> list[list[Cell]]:
+    """Rows of a SELECT as plain tuples (picklable), for the identifier pages."""
+    res = store.query(sparql, use_default_graph_as_union=True)
+    n = len(res.variables)
+    return [[_cell(sol[i]) for i in range(n)] for sol in res]
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a worker gets its data: an N-Quads/TriG file, or an Oxigraph folder."""
+
+    dataset: Path | None = None
+    store_path: Path | None = None
+    writable: bool = False
+    extra: tuple[Path, ...] = ()  # more files loaded after the dataset (the analysis graph)
+
+
+def open_source(source: Source) -> ox.Store:
+    """A store with the data of ``source``."""
+    if source.store_path is not None:
+        path = str(source.store_path)
+        return ox.Store(path) if source.writable else ox.Store.read_only(path)
+    store = ox.Store()
+    if source.dataset is not None:
+        fmt = ox.RdfFormat.from_extension(source.dataset.suffix.lstrip(".")) or ox.RdfFormat.N_QUADS
+        store.bulk_load(path=str(source.dataset), format=fmt)
+    for path in source.extra:
+        fmt = ox.RdfFormat.from_extension(path.suffix.lstrip(".")) or ox.RdfFormat.N_QUADS
+        store.bulk_load(path=str(path), format=fmt)
+    return store
+
+
+def worker_main(conn: Connection, source: Source, updates: list[str], prefixes: dict[str, str]) -> None:
+    """A worker process: open the data, replay the updates, then answer requests until EOF."""
+    try:
+        store = open_source(source)
+        for u in updates:
+            store.update(u)
+    except BaseException as e:  # noqa: BLE001 - reported to the parent, which fails to start
+        conn.send(("failed", f"{type(e).__name__}: {e}"))
+        return
+    conn.send(("ready", len(store)))
+    while True:
+        try:
+            kind, payload = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            if kind == "query":
+                sparql, accept, fmt, max_rows, dgs, ngs = payload
+                conn.send(run_query(store, sparql, accept, fmt, max_rows, prefixes, dgs, ngs))
+            elif kind == "select":
+                conn.send(run_select(store, payload))
+            elif kind == "update":
+                try:
+                    store.update(payload)
+                    conn.send(Answer(204, "text/plain", b""))
+                except SyntaxError as e:
+                    conn.send(_error(400, "bad SPARQL update: " + " ".join(str(e).split())))
+            else:
+                conn.send(_error(500, f"unknown request {kind!r}"))
+        except Exception as e:  # noqa: BLE001 - the worker must answer something
+            conn.send(_error(500, f"query failed: {e}"))
+
+
+class QueryTimeout(Exception):
+    """A request ran past its time; its worker was ended."""
+
+
+class PoolBusy(Exception):
+    """No worker became free in time."""
+
+
+def worker_entry(fd: int) -> None:
+    """Entry point of a worker process: ``fd`` is its end of a socket pair to the server."""
+    conn = Connection(fd)
+    source, updates, prefixes = conn.recv()
+    worker_main(conn, source, updates, prefixes)
+
+
+class _Worker:
+    """One worker process (a fresh interpreter, so nothing of the server's state is copied)."""
+
+    def __init__(self, source: Source, updates: list[str], prefixes: dict[str, str]) -> None:
+        parent, child = socket.socketpair()
+        code = "import sys; from scgraph.server.workers import worker_entry; worker_entry(int(sys.argv[1]))"
+        self.process = subprocess.Popen([sys.executable, "-c", code, str(child.fileno())],
+                                        pass_fds=[child.fileno()], stdin=subprocess.DEVNULL)
+        child.close()
+        self.conn = Connection(parent.detach())
+        self.conn.send((source, list(updates), prefixes))
+
+    def wait_ready(self, timeout: float) -> None:
+        if not self.conn.poll(timeout):
+            self.kill()
+            raise ServerError(f"a query worker did not start within {timeout:.0f} s")
+        try:
+            status, info = self.conn.recv()
+        except EOFError:
+            self.kill()
+            raise ServerError("a query worker ended while loading the data") from None
+        if status != "ready":
+            self.kill()
+            raise ServerError(f"cannot load the data: {info}")
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait(10)
+        self.conn.close()
+
+
+class WorkerPool:
+    """Worker processes, each with its own store; each request goes to one idle worker.
+
+    A request that runs past its time ends its worker; a fresh one is started in the
+    background (replaying any updates), so the next requests find a full pool again.
+    """
+
+    def __init__(self, source: Source, size: int = 2, prefixes: dict[str, str] | None = None,
+                 start_timeout: float = 300.0) -> None:
+        self.source = source
+        self.size = size
+        self.prefixes = prefixes or {}
+        self.updates: list[str] = []
+        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._lock = threading.Lock()
+        self._update_lock = threading.Lock()
+        self._closed = False
+        self.replaced = 0
+        self.start_timeout = start_timeout
+        workers = [_Worker(source, [], self.prefixes) for _ in range(size)]
+        try:
+            for w in workers:
+                w.wait_ready(start_timeout)
+        except ServerError:
+            for w in workers:
+                w.kill()
+            raise
+        self._workers = set(workers)
+        for w in workers:
+            self._idle.put(w)
+
+    def _replace(self, dead: _Worker) -> None:
+        dead.kill()
+        with self._lock:
+            self._workers.discard(dead)
+            self.replaced += 1
+            if self._closed:
+                return
+            w = _Worker(self.source, self.updates, self.prefixes)
+            self._workers.add(w)
+
+        def ready() -> None:
+            try:
+                w.wait_ready(self.start_timeout)
+            except ServerError:
+                with self._lock:
+                    self._workers.discard(w)
+                return
+            self._idle.put(w)
+
+        threading.Thread(target=ready, daemon=True, name="scgraph-worker-start").start()
+
+    def request(self, kind: str, payload: Any, timeout: float) -> Any:
+        """Send one request to an idle worker and wait for its answer (blocking)."""
+        deadline = time.monotonic() + timeout
+        try:
+            w = self._idle.get(timeout=timeout)
+        except queue.Empty:
+            raise PoolBusy() from None
+        try:
+            w.conn.send((kind, payload))
+            if w.conn.poll(max(0.0, deadline - time.monotonic())):
+                answer = w.conn.recv()
+                self._idle.put(w)
+                return answer
+        except (EOFError, OSError, BrokenPipeError):
+            self._replace(w)
+            raise QueryTimeout() from None
+        self._replace(w)
+        raise QueryTimeout()
+
+    def update(self, sparql: str, timeout: float) -> Answer:
+        """Apply an update to every worker's store (one update at a time)."""
+        taken: list[_Worker] = []
+        self._update_lock.acquire()
+        try:
+            for _ in range(self.size):
+                taken.append(self._idle.get(timeout=timeout))
+        except queue.Empty:
+            for w in taken:
+                self._idle.put(w)
+            self._update_lock.release()
+            raise PoolBusy() from None
+        answers = []
+        for w in taken:
+            try:
+                w.conn.send(("update", sparql))
+                if not w.conn.poll(timeout):
+                    raise QueryTimeout()
+                answers.append(w.conn.recv())
+                self._idle.put(w)
+            except (QueryTimeout, EOFError, OSError):
+                self._replace(w)
+        first = answers[0] if answers else _error(503, "the update ran past its time")
+        if first.status < 300:
+            with self._lock:
+                self.updates.append(sparql)
+        self._update_lock.release()
+        return first
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            workers = list(self._workers)
+            self._workers.clear()
+        for w in workers:
+            w.kill()
