@@ -101,7 +101,7 @@ def _cpu() -> float:
 
 def child_current(store_path: str, engine: str) -> dict:
     sys.path.insert(0, str(REPO / "src"))
-    from scgraph.analysis.outputs import outputs
+    from scgraph.analysis.output_files import outputs
     from scgraph.analysis.run import analyse
     from scgraph.store import OxigraphStore
 

@@ -537,6 +537,16 @@ def plot(results: dict, path: Path) -> None:
     write_atomic(path, buf.getvalue())
 
 
+def keep_sections(path: Path, page: str) -> str:
+    """``page`` with the sections other benchmarks wrote into ``path`` between their markers
+    (``<!-- NAME -->`` ... ``<!-- /NAME -->``, e.g. bench/startup.py's) kept at its end."""
+    import re
+
+    old = path.read_text(encoding="utf-8") if path.is_file() else ""
+    kept = [m.group(0) for m in re.finditer(r"(?ms)^<!-- (\w+) -->$.*?^<!-- /\1 -->$", old)]
+    return page.rstrip("\n") + "".join(f"\n\n{k}" for k in kept) + ("\n" if kept else "")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sizes", default="1000,10000,100000")
@@ -562,7 +572,7 @@ def main() -> None:
 
     if args.render_only:
         results = json.loads(args.json.read_text(encoding="utf-8"))
-        write_atomic(args.out, render(results, results["command"]))
+        write_atomic(args.out, keep_sections(args.out, render(results, results["command"])))
         plot(results, args.out.with_name("performance-time.png"))
         return
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
@@ -575,7 +585,7 @@ def main() -> None:
     results["total_seconds"] = time.perf_counter() - started
     results["command"] = command
     write_atomic(args.json, json.dumps(results, indent=1, sort_keys=True) + "\n")
-    write_atomic(args.out, render(results, command))
+    write_atomic(args.out, keep_sections(args.out, render(results, command)))
     plot(results, args.out.with_name("performance-time.png"))
     print(f"wrote {args.out}, {args.out.with_name('performance-time.png')} and {args.json}", file=sys.stderr)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 
 from scgraph.gazetteer import Gazetteer, country_code
-from scgraph.importers.cordis import CuratedIndex, load_curated
+from scgraph.importers.cordis.mapping import CuratedIndex, load_curated
 from scgraph.namespaces import ID
 
 

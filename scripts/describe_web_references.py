@@ -32,7 +32,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, RDFS, SKOS
 
 from scgraph.gazetteer import Gazetteer
-from scgraph.importers.cordis import decimal_lexical
+from scgraph.importers.cordis.values import decimal_lexical
 from scgraph.namespaces import ID, SCG
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -20,6 +20,18 @@ if [ "${#missing[@]}" -gt 0 ]; then
     echo "scripts/test.sh: ${missing[*]} missing and not root; the tests that need them are skipped" >&2
   fi
 fi
+# The type-check gate: mypy must report no error that scripts/mypy_baseline.txt does not hold
+# (a few seconds, under a second with its cache). The tests run either way; the script fails
+# when either does.
+gate=0
+.venv/bin/python scripts/mypy_gate.py || gate=$?
 # One worker per core (SCGRAPH_TEST_WORKERS to change it, 0 for none); each test file runs
-# whole on one worker, so a module's fixtures are built once.
-exec .venv/bin/python -m pytest -n "${SCGRAPH_TEST_WORKERS:-auto}" --dist loadfile "$@"
+# whole on one worker, so a module's fixtures are built once. The quick loop leaves out the
+# tests marked slow: bash scripts/test.sh -m "not slow"
+tests=0
+.venv/bin/python -m pytest -n "${SCGRAPH_TEST_WORKERS:-auto}" --dist loadfile "$@" || tests=$?
+if [ "$gate" -ne 0 ]; then
+  echo "scripts/test.sh: the mypy gate failed (scripts/mypy_gate.py, above)" >&2
+fi
+if [ "$tests" -ne 0 ]; then exit "$tests"; fi
+exit "$gate"

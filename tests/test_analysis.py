@@ -303,6 +303,7 @@ def curated():
 PLANNED_ONLY = {"ds4sscc", "go-li-eu", "digineb-eu"}
 
 
+@pytest.mark.slow
 @pytest.mark.repo_data
 def test_an_invitation_or_a_draft_agenda_is_not_a_meeting(curated):
     """Source 000 invites digiNEB.eu and puts the three coordination actions on a draft agenda;
@@ -317,6 +318,7 @@ def test_an_invitation_or_a_draft_agenda_is_not_a_meeting(curated):
     assert not any(str(ID["project/urbanage"]) in pair for pair in planned)
 
 
+@pytest.mark.slow
 @pytest.mark.repo_data
 def test_curated_suggestions_and_gaps(curated):
     city = curated.suggestions["city"]
@@ -342,6 +344,7 @@ def test_curated_suggestions_and_gaps(curated):
     assert str(ID["initiative/living-in-eu"]) in no_link
 
 
+@pytest.mark.slow
 @pytest.mark.repo_data
 def test_curated_rdf_results_conform(curated):
     ds = infer(assemble(ROOT))

@@ -38,6 +38,8 @@ from scgraph.cli import app
 from scgraph.namespaces import ID
 from scgraph.store import MemoryStore, OxigraphStore
 
+pytestmark = pytest.mark.slow  # see [tool.pytest.ini_options] markers
+
 pytest.importorskip("igraph")
 
 runner = CliRunner()

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # see [tool.pytest.ini_options] markers
+
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 
 

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from server_fixtures import running_server
 
+pytestmark = pytest.mark.slow  # see [tool.pytest.ini_options] markers
+
 CHROMIUM = os.environ.get("SCGRAPH_CHROMIUM", "/usr/bin/chromium")
 playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
 if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):

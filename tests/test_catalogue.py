@@ -16,16 +16,12 @@ from scgraph.catalogue import (
     load_catalogue,
     parse_query,
     run,
-    to_csv,
-    to_json,
-    to_table,
     to_term,
-    to_text,
-    to_tsv,
 )
 from scgraph.errors import QueryError
 from scgraph.namespaces import ID
 from scgraph.reason import infer
+from scgraph.results import to_csv, to_json, to_table, to_text, to_tsv
 from scgraph.store import MemoryStore, OxigraphStore, QueryResult
 
 QUERIES = ROOT / "queries"

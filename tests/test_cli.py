@@ -89,8 +89,6 @@ def test_query_file_path():
     (["query", "units_of"], "missing parameter 'org' (iri) for query 'units_of'"),
     (["query", str(PIPELINE / "broken_query.rq")],
      f"{PIPELINE / 'broken_query.rq'}:5: bad SPARQL: Expected SelectQuery, found ')'"),
-    (["query", "units_of", "-p", "org=id:org/ec", "--store", "nowhere"],
-     "unknown store 'nowhere'; use memory, oxigraph, oxigraph:PATH or sparql:URL"),
     (["validate", str(USER / "malformed.ttl")],
      f"{USER / 'malformed.ttl'}:4: bad syntax: expected '.' or '}}' or ']' at end of statement"),
     (["validate", "missing.ttl"], "missing.ttl: no such file"),
@@ -109,7 +107,27 @@ def test_user_errors_are_one_line(args, message):
     ["frobnicate"],
 ])
 def test_usage_errors_exit_2(args):
-    assert invoke(*args).exit_code == 2
+    result = invoke(*args)
+    assert result.exit_code == 2
+    assert result.stdout == "" and result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("args, message", [
+    (["query", "units_of", "-p", "org=id:org/ec", "--store", "nowhere"],
+     "Invalid value for '--store': unknown store 'nowhere'; use memory, oxigraph, oxigraph:PATH or "
+     "sparql:URL (see 'scgraph query --help')"),
+    (["build", "--store", "sparql:"],
+     "Invalid value for '--store': missing endpoint URL in 'sparql:'; write sparql:http://HOST:PORT/... "
+     "(see 'scgraph build --help')"),
+    (["build", "--reasoner", "foo"],
+     "Invalid value for '--reasoner': 'foo' is not one of 'sparql', 'reasonable', 'owlrl'. "
+     "(see 'scgraph build --help')"),
+])
+def test_bad_choices_are_one_line_usage_errors_before_any_work(args, message, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a build that started would write build/ here
+    result = invoke(*args)
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", f"Error: {message}\n")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_validate_conforming_file():

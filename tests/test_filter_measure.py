@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from scgraph.cli import app
 from scgraph.errors import SourceError
 from scgraph.importers import FilterRules, import_cordis
-from scgraph.importers.filters import FieldCount, MissedProject, TopicCount, measure_filter
+from scgraph.importers.cordis.measure import FieldCount, MissedProject, TopicCount, measure_filter
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data" / "cordis"

@@ -14,7 +14,7 @@ from scgraph.assemble import assemble, union_graph
 from scgraph.reason import infer
 from scgraph.validate.shacl import validate
 
-pytestmark = pytest.mark.repo_data
+pytestmark = [pytest.mark.slow, pytest.mark.repo_data]
 
 PREFIXES = """
 PREFIX schema: <https://schema.org/>

@@ -28,7 +28,9 @@ from scgraph.importers import (
     run_import_cordis,
     write_cordis_nquads,
 )
-from scgraph.importers.cordis import BadValue, load_curated, parse_amount, parse_date, read_rows, _SPECS
+from scgraph.importers.cordis import load_curated
+from scgraph.importers.cordis.tables import SPECS as _SPECS, read_rows
+from scgraph.importers.cordis.values import BadValue, parse_amount, parse_date
 from scgraph.importers.text import clean_paragraphs, clean_text
 from scgraph.namespaces import CORDIS_PROJECT, ID, ROLE, SCG, sparql_prologue
 

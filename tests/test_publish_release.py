@@ -27,6 +27,8 @@ from scgraph.publish.release import CHECKSUMS, DUMP_FILES, ReleaseError, publish
 from scgraph.publish.serialise import compact_iri, nquads
 from scgraph.reason import infer
 
+pytestmark = pytest.mark.slow  # see [tool.pytest.ini_options] markers
+
 SHAPES = ROOT / "ontology" / "shapes.ttl"
 FILES = sorted(DUMP_FILES + [f + ".gz" for f in DUMP_FILES] + [
     "context.jsonld", "ontology.ttl", "shapes.ttl", "ontology.html", "void.ttl", "LICENSE.md",

@@ -16,11 +16,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from scgraph import catalogue
+from scgraph import catalogue, results
 from scgraph.assemble import assemble
 from scgraph.cli import app
 from scgraph.reason import infer
 from scgraph.store import MemoryStore, OxigraphStore
+
+pytestmark = pytest.mark.slow  # see [tool.pytest.ini_options] markers
 
 EXPECTED = Path(__file__).parent / "data" / "queries"
 QUERIES = catalogue.load_catalogue()
@@ -60,7 +62,7 @@ def stores(dataset):
 
 
 def answer(store, name: str) -> str:
-    return catalogue.to_csv(catalogue.run(store, QUERIES[name], PARAMS.get(name)))
+    return results.to_csv(catalogue.run(store, QUERIES[name], PARAMS.get(name)))
 
 
 @pytest.fixture(scope="module")

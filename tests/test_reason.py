@@ -11,9 +11,10 @@ from rdflib.namespace import FOAF, OWL, RDF, RDFS
 
 from scgraph import parse
 from scgraph.assemble import assemble, named_graphs
-from scgraph.errors import InconsistencyError
+from scgraph.errors import InconsistencyError, ReasoningError
 from scgraph.namespaces import ID, INFERRED_GRAPH, SCG
-from scgraph.reason import infer, keep
+from scgraph.reason import infer
+from scgraph.reason.keep import keep
 
 INCONSISTENT = sorted((PIPELINE / "inconsistent").glob("*.trig"))
 EC, DG = ID["org/ec"], ID["org/dg-cnect"]
@@ -49,7 +50,7 @@ def test_inconsistency_is_an_error(path: Path):
 
 
 def test_unknown_engine():
-    with pytest.raises(ValueError, match="unknown reasoning engine 'vampire'"):
+    with pytest.raises(ReasoningError, match="unknown reasoning engine 'vampire'"):
         infer(Dataset(), engine="vampire")
 
 

@@ -19,8 +19,10 @@ from scgraph import parse
 from scgraph.assemble import assemble
 from scgraph.errors import InconsistencyError
 from scgraph.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH
-from scgraph.reason import ENGINES, STORE_ENGINES, UnsupportedOntology, infer, infer_store
-from scgraph.store import OxigraphStore, from_ox, to_ox
+from scgraph.errors import UnsupportedOntology
+from scgraph.reason import GRAPH_ENGINES, STORE_ENGINES, infer, infer_store
+from scgraph.store import OxigraphStore
+from scgraph.terms import from_ox, to_ox
 
 DATA = Path(__file__).parent / "data"
 FAST = ["reasonable", "sparql"]
@@ -71,18 +73,20 @@ def _check_same_answers(ds: Dataset) -> set:
 
 
 def test_engines_are_registered():
-    assert sorted(ENGINES) == ["owlrl", "reasonable", "sparql"]
+    assert sorted(GRAPH_ENGINES) == ["owlrl", "reasonable", "sparql"]
 
 
 def test_same_answers_on_the_pipeline_fixture():
     _check_same_answers(assemble(ROOT))
 
 
+@pytest.mark.slow
 @pytest.mark.repo_data
 def test_same_answers_on_the_curated_graph():
     _check_same_answers(assemble())
 
 
+@pytest.mark.slow
 @pytest.mark.repo_data
 def test_same_answers_on_the_curated_graph_plus_a_cordis_import():
     from scgraph.importers.cordis import REGISTRY_GRAPH, import_cordis, load_curated
@@ -132,7 +136,7 @@ def test_every_store_engine_finds_the_inconsistencies(engine: str, path: Path):
     assert "\n" not in str(e.value)
 
 
-@pytest.mark.parametrize("engine", sorted(ENGINES))
+@pytest.mark.parametrize("engine", sorted(GRAPH_ENGINES))
 @pytest.mark.parametrize("path", sorted((PIPELINE / "inconsistent").glob("*.trig")), ids=lambda p: p.stem)
 def test_every_engine_finds_the_inconsistencies(engine: str, path: Path):
     ds = Dataset()
@@ -174,7 +178,7 @@ def test_ontology_graph_alone_infers_nothing_about_vocabulary_terms():
     g = ds.graph(ONTOLOGY_GRAPH)
     for t in Graph().parse(ROOT / "ontology" / "mini.ttl"):
         g.add(t)
-    for engine in sorted(ENGINES):
+    for engine in sorted(GRAPH_ENGINES):
         assert _inferred(_copy(ds), engine) == set(), engine
 
 

@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from scgraph.cli import app
 from scgraph.namespaces import ANALYSIS_GRAPH, ID
 
-pytestmark = pytest.mark.repo_data
+pytestmark = [pytest.mark.slow, pytest.mark.repo_data]
 
 OFFICIAL = Path(__file__).parent / "data" / "cordis" / "official"
 SCGRAPH = str(Path(sys.executable).parent / "scgraph")

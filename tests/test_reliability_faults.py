@@ -31,6 +31,8 @@ from reliability_fixtures import (
     store_quads,
 )
 
+pytestmark = pytest.mark.slow  # see [tool.pytest.ini_options] markers
+
 SAMPLE = REPO / "tests" / "data" / "cordis" / "sample"
 CHANGE = ('\nidorg:cnect-c4 a scg:OrganisationalUnit ; rdfs:label "Unit C.4"@en ;\n'
           '    dcterms:description "Unit C.4 of DG CNECT"@en ; scg:unitOf idorg:dg-cnect .\n')

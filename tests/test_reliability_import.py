@@ -24,6 +24,8 @@ from reliability_fixtures import (
     oxigraph_server,
 )
 
+pytestmark = pytest.mark.slow  # see [tool.pytest.ini_options] markers
+
 BROKEN = REPO / "tests" / "data" / "cordis" / "broken"  # 16 bad rows among 23, of every kind
 GOOD = BAD / "cordis_good"
 REGISTRY = "https://w3id.org/scgraph/graph/registry/cordis"

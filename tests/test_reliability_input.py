@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 from reliability_fixtures import BAD, SCGRAPH, Project, copy_project, fingerprint, make_project, store_quads
 
+pytestmark = pytest.mark.slow  # see [tool.pytest.ini_options] markers
+
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Project:

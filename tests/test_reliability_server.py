@@ -31,6 +31,8 @@ from server_fixtures import DATASET, QUERIES, running_server
 sys.path.insert(0, str(REPO / "bench"))
 import load_test  # noqa: E402
 
+pytestmark = pytest.mark.slow  # see [tool.pytest.ini_options] markers
+
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o . ?q ?r ?t }"
 XSS = BAD / "xss.trig"
 

@@ -17,10 +17,9 @@ from scgraph.store import (
     QueryResult,
     Store,
     bind_values,
-    from_ox,
     open_store,
-    to_ox,
 )
+from scgraph.terms import from_ox, to_ox
 
 PREFIXES = """PREFIX org: <http://www.w3.org/ns/org#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>

@@ -21,7 +21,7 @@ from scgraph.reason import infer_store
 from scgraph.store import OxigraphStore
 
 DATA = Path(__file__).parent / "data"
-pytestmark = pytest.mark.repo_data
+pytestmark = [pytest.mark.slow, pytest.mark.repo_data]
 
 
 @pytest.fixture(scope="module")

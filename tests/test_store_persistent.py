@@ -16,11 +16,11 @@ from rdflib import Literal
 from scgraph.assemble import assemble
 from scgraph.errors import StoreError
 from scgraph.namespaces import GRAPH, ID, INFERRED_GRAPH
-from scgraph.build import build, build_store_spec
+from scgraph.build import build
+from scgraph.layout import BuildFolder
 from scgraph.reason import infer
 from scgraph.store import (
     OxigraphStore,
-    default_store_spec,
     open_query_store,
     replace_store,
     store_generations,
@@ -103,15 +103,15 @@ def test_build_into_a_persistent_store_keeps_registry_graphs(tmp_path):
     registry = tmp_path / "registry.nq"
     registry.write_text(f'<{ID["project/x"]}> <{ID["p"]}> "r" <{GRAPH["registry/test"]}> .\n',
                         encoding="utf-8")
-    assert build_store_spec(out) is None
-    assert build_store_spec(out, [registry]) == f"oxigraph:{out / 'store'}"
+    assert BuildFolder(out).build_store() is None
+    assert str(BuildFolder(out).build_store(registry=True)) == f"oxigraph:{out / 'store'}"
     first = build(out, root=ROOT, registry=[registry])
     assert first.triples[GRAPH["registry/test"]] == 1
-    assert default_store_spec(out) == f"oxigraph:{out / 'store'}"
+    assert str(BuildFolder(out).default_store()) == f"oxigraph:{out / 'store'}"
     # a second build without the file keeps the registry graph from the previous store
     second = build(out, root=ROOT)
     assert second.triples == first.triples
-    store = open_query_store(default_store_spec(out))
+    store = open_query_store(BuildFolder(out).default_store())
     try:
         got = store.query(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{INFERRED_GRAPH}> {{ ?s ?p ?o }} }}").rows
         assert set(got) == set(DS.graph(INFERRED_GRAPH))
@@ -127,4 +127,4 @@ def test_reading_a_missing_store_is_a_clear_error(tmp_path):
 
 
 def test_default_store_is_memory_without_a_store(tmp_path):
-    assert default_store_spec(tmp_path) == "memory"
+    assert str(BuildFolder(tmp_path).default_store()) == "memory"

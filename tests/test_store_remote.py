@@ -16,7 +16,7 @@ from pipeline_fixtures import ROOT
 from reliability_fixtures import OXIGRAPH, oxigraph_server
 from rdflib import Literal
 
-from scgraph import catalogue
+from scgraph import catalogue, results
 from scgraph.assemble import assemble
 from scgraph.errors import QueryError, StoreError
 from scgraph.namespaces import GRAPH, ID, INFERRED_GRAPH
@@ -24,7 +24,7 @@ from scgraph.build import build
 from scgraph.reason import infer
 from scgraph.store import MemoryStore, OxigraphStore, QueryResult, SparqlStore, open_store
 
-pytestmark = pytest.mark.skipif(OXIGRAPH is None, reason="the oxigraph server (pip install oxigraph) is not installed")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(OXIGRAPH is None, reason="the oxigraph server (pip install oxigraph) is not installed")]
 
 
 def _free_port() -> int:
@@ -74,7 +74,7 @@ def test_the_catalogue_answers_the_same_on_all_three_stores(server):
     nonempty = 0
     for name, q in queries.items():
         params = {p.name: EXAMPLE_PARAMS[p.type] for p in q.params if not p.optional}
-        answers = {kind: catalogue.to_csv(catalogue.run(s, q, params)) for kind, s in stores.items()}
+        answers = {kind: results.to_csv(catalogue.run(s, q, params)) for kind, s in stores.items()}
         if not _ordered(q.sparql):  # no ORDER BY: the same rows, in any order
             answers = {k: "\r\n".join([v.split("\r\n")[0], *sorted(v.split("\r\n")[1:])])
                        for k, v in answers.items()}

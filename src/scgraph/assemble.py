@@ -141,9 +141,9 @@ def load_base(ds: Dataset, root: Path) -> _Described:
 def add_provenance(ds: Dataset) -> None:
     """Add to ``ds`` what :data:`PROVENANCE_UPDATE` adds, in one pass over each source graph.
 
-    rdflib's SPARQL engine took a minute for the update over 10^2 source graphs (it joins
-    every graph with every other); this is linear in the triples, and tested equal to the
-    update (tests/test_build.py).
+    rdflib's SPARQL engine evaluates the update by joining every source graph with every
+    other; this pass is linear in the triples, and tested equal to the update
+    (tests/test_build.py).
     """
     source_types = set(SOURCE_TYPES)
     ontology = str(ONTOLOGY_IRI)

@@ -1,4 +1,4 @@
-"""The query catalogue: the ``.rq`` files of ``queries/``, their headers, parameters and output.
+"""The query catalogue: the ``.rq`` files of ``queries/``, their headers and parameters.
 
 A query file starts with ``# key: value`` comment lines::
 
@@ -9,28 +9,25 @@ A query file starts with ``# key: value`` comment lines::
 
 ``params`` is ``none`` or a comma-separated list of ``name: type``; a type ending in ``?``
 (``year: integer?``) makes the parameter optional. Types: ``iri`` and the XSD datatypes in
-:data:`PARAM_TYPES`. Parameters are bound as RDF terms, never pasted into the query.
+:data:`PARAM_TYPES`. Parameters are bound as RDF terms, never pasted into the query. Results
+are written by :mod:`scgraph.results`.
 """
 
 from __future__ import annotations
 
-import csv
-import io as _io
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import BNode, Literal, URIRef
+from rdflib import Literal, URIRef
 from rdflib.namespace import XSD
 from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.term import Node
-from rich.table import Table
 
 from . import parse, resources
 from .errors import QueryError, SourceError
-from .namespaces import PREFIXES, short
+from .namespaces import PREFIXES
 from .store import QueryResult, Store, query_error
 
 #: Parameter types and the datatype of their literals (``None``: an IRI).
@@ -227,114 +224,3 @@ def run(store: Store, query: Query, params: dict[str, str] | None = None) -> Que
     bound = bindings(query, params or {})
     check_syntax(query)
     return store.query(query.sparql, bound)
-
-
-# --------------------------------------------------------------------------- formatting
-
-
-def _as_select(result: QueryResult) -> tuple[list[str], list[tuple[Node | None, ...]]]:
-    if result.kind == "graph":
-        assert result.graph is not None
-        return ["subject", "predicate", "object"], sorted(result.graph, key=lambda t: tuple(
-            (type(x).__name__, str(x)) for x in t))
-    if result.kind == "ask":
-        return ["boolean"], [(Literal(bool(result.boolean)),)]
-    return list(result.vars), list(result.rows)
-
-
-def display(term: Node | None) -> str:
-    """A term for people: prefixed IRI, literal text, empty when unbound."""
-    if term is None:
-        return ""
-    if isinstance(term, Literal):
-        return str(term)
-    if isinstance(term, BNode):
-        return f"_:{term}"
-    return short(term)
-
-
-def to_table(result: QueryResult, title: str | None = None) -> Table:
-    """A rich Table of the result (prefixed IRIs, literal values)."""
-    names, rows = _as_select(result)
-    table = Table(title=title, show_lines=False)
-    for n in names:
-        table.add_column(n, overflow="fold")
-    for row in rows:
-        table.add_row(*(display(t) for t in row))
-    return table
-
-
-def to_text(result: QueryResult) -> str:
-    """A plain-text table: columns padded with spaces, a dashed rule under the header."""
-    names, rows = _as_select(result)
-    cells = [[display(t) for t in row] for row in rows]
-    widths = [max([len(n), *(len(r[i]) for r in cells)]) for i, n in enumerate(names)]
-    lines = ["  ".join(n.ljust(w) for n, w in zip(names, widths)).rstrip(),
-             "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells]
-    return "\n".join(lines) + "\n"
-
-
-def _csv_value(term: Node | None) -> str:
-    if term is None:
-        return ""
-    if isinstance(term, BNode):
-        return f"_:{term}"
-    return str(term)
-
-
-def to_csv(result: QueryResult) -> str:
-    """SPARQL 1.1 Query Results CSV: full IRIs, literal values, CRLF line ends."""
-    names, rows = _as_select(result)
-    buf = _io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(names)
-    for row in rows:
-        writer.writerow([_csv_value(t) for t in row])
-    return buf.getvalue()
-
-
-def _tsv_value(term: Node | None) -> str:
-    if term is None:
-        return ""
-    return term.n3()
-
-
-def to_tsv(result: QueryResult) -> str:
-    """SPARQL 1.1 Query Results TSV: ``?var`` header, terms in N-Triples syntax."""
-    names, rows = _as_select(result)
-    lines = ["\t".join(f"?{n}" for n in names)]
-    lines += ["\t".join(_tsv_value(t) for t in row) for row in rows]
-    return "\n".join(lines) + "\n"
-
-
-def _json_term(term: Node) -> dict[str, str]:
-    if isinstance(term, URIRef):
-        return {"type": "uri", "value": str(term)}
-    if isinstance(term, BNode):
-        return {"type": "bnode", "value": str(term)}
-    assert isinstance(term, Literal)
-    out = {"type": "literal", "value": str(term)}
-    if term.language:
-        out["xml:lang"] = term.language
-    elif term.datatype is not None:
-        out["datatype"] = str(term.datatype)
-    return out
-
-
-def to_json(result: QueryResult) -> str:
-    """SPARQL 1.1 Query Results JSON (a graph result as subject/predicate/object rows)."""
-    if result.kind == "ask":
-        doc: dict = {"head": {}, "boolean": bool(result.boolean)}
-    else:
-        names, rows = _as_select(result)
-        doc = {
-            "head": {"vars": names},
-            "results": {"bindings": [
-                {n: _json_term(t) for n, t in zip(names, row) if t is not None} for row in rows
-            ]},
-        }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-
-
-FORMATTERS = {"csv": to_csv, "tsv": to_tsv, "json": to_json, "text": to_text}

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import click
 import typer.main
 
 from . import catalogue, files, parse, resources
@@ -29,7 +28,7 @@ def _help(command: list[str]) -> str:
 
 
 def _commands(group, prefix: list[str]) -> list[list[str]]:
-    ctx = click.Context(group)
+    ctx = group.context_class(group)  # the click that typer runs on (typer 0.2x has its own)
     out: list[list[str]] = []
     for name in group.list_commands(ctx):
         cmd = group.get_command(ctx, name)
@@ -56,8 +55,9 @@ def cli_markdown() -> str:
         "Generated from `--help` by `python -m scgraph.docs`; do not edit by hand.",
         "",
         "Exit codes: 0 success; 1 a user error (bad input file, unknown query, bad parameter)",
-        "or data that does not conform to the shapes; 2 bad usage (unknown option, missing",
-        "argument). Errors are one line on standard error, starting with `Error:`.",
+        "or data that does not conform to the shapes; 2 bad usage (unknown command or option, missing",
+        "argument, a value that is not one of the choices, such as `--reasoner` or `--store`), reported",
+        "before any work. Errors are one line on standard error, starting with `Error:`.",
         "",
         "## scgraph",
         "",

@@ -55,6 +55,10 @@ class NotConformant(ScgraphError):
         self.report = report
 
 
+class ReasoningError(ScgraphError):
+    """Reasoning was asked of an engine that does not exist or cannot do it."""
+
+
 class UnsupportedOntology(ScgraphError):
     """The ontology uses an OWL construct the chosen reasoning engine does not implement."""
 

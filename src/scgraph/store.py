@@ -20,20 +20,18 @@ import urllib.request
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, Union, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import pyoxigraph as ox
-from rdflib import BNode, Dataset, Graph, Literal, URIRef, Variable
+from rdflib import Dataset, Graph, Literal, URIRef, Variable
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
-from rdflib.namespace import RDF, XSD
 from rdflib.term import Node
 
 from . import files, parse
+from .layout import StoreSpec
 from .errors import QueryError, StoreError
 from .namespaces import bind_prefixes
-
-#: A quad as rdflib terms ``(s, p, o, graph)`` or as a pyoxigraph Quad.
-QuadLike = Union[tuple[Node, Node, Node, Node], ox.Quad]
+from .terms import QuadLike, from_json, from_ox, graph_id, ox_quad, rdflib_quad, to_ox
 
 
 @dataclass
@@ -71,6 +69,10 @@ class Store(Protocol):
     def named_graphs(self) -> list[URIRef]: ...
 
     def __len__(self) -> int: ...
+
+    def is_empty(self) -> bool:
+        """Whether the store holds no quad (without counting them)."""
+        ...
 
     def close(self) -> None: ...
 
@@ -116,7 +118,7 @@ class MemoryStore:
         n = 0
         graphs: dict[Node, Graph] = {}
         for q in quads:
-            s, p, o, g = _rdflib_quad(q)
+            s, p, o, g = rdflib_quad(q)
             target = graphs.get(g)
             if target is None:
                 target = graphs[g] = self.ds.graph(g)
@@ -173,44 +175,14 @@ class MemoryStore:
     def __len__(self) -> int:
         return sum(1 for _ in self.ds.quads((None, None, None, None)))
 
+    def is_empty(self) -> bool:
+        return next(iter(self.ds.quads((None, None, None, None))), None) is None
+
     def close(self) -> None:
         self.ds = Dataset(default_union=True)
 
 
 # --------------------------------------------------------------------------- Oxigraph
-
-
-def to_ox(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-    """An rdflib term as a pyoxigraph term."""
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, BNode):
-        return ox.BlankNode(str(term))
-    if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        if term.datatype is not None:
-            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-        return ox.Literal(str(term))
-    raise QueryError(f"cannot use {term!r} as an RDF term")
-
-
-def from_ox(term: object) -> Node | None:
-    """A pyoxigraph term as an rdflib term (plain literals lose their xsd:string)."""
-    if term is None:
-        return None
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        dt = term.datatype.value
-        if dt in (str(XSD.string), str(RDF.langString)):
-            return Literal(term.value)
-        return Literal(term.value, datatype=URIRef(dt))
-    raise QueryError(f"cannot convert the RDF term {term!r} (RDF-star triple terms are not supported)")
 
 
 def values_clause(bindings: dict[str, Node]) -> str:
@@ -319,12 +291,12 @@ class OxigraphStore:
 
     def load_dataset(self, ds: Dataset) -> None:
         quads = (q for q in ds.quads((None, None, None, None))
-                 if q[3] is not None and _graph_id(q[3]) != DATASET_DEFAULT_GRAPH_ID)
+                 if q[3] is not None and graph_id(q[3]) != DATASET_DEFAULT_GRAPH_ID)
         self.load_quads(quads)
 
     def load_quads(self, quads: Iterable[QuadLike]) -> int:
         """Add quads with Oxigraph's bulk loader (not one transaction); return the count."""
-        counter = _Counter(_ox_quad(q) for q in quads)
+        counter = _Counter(ox_quad(q) for q in quads)
         try:
             self.store.bulk_extend(counter)
         except (SyntaxError, OSError, ValueError) as e:
@@ -390,6 +362,9 @@ class OxigraphStore:
     def __len__(self) -> int:
         return len(self.store)
 
+    def is_empty(self) -> bool:
+        return next(iter(self.store.quads_for_pattern(None, None, None, None)), None) is None
+
     def close(self) -> None:
         if self.path is not None and not self.read_only:
             self.store.flush()
@@ -418,28 +393,6 @@ def _syntax_error(exc: BaseException, path: Path) -> StoreError:
     if m:
         return StoreError(f"bad syntax: {m.group(2)[:300]}", path=path, line=int(m.group(1)))
     return StoreError(f"bad syntax: {text[:300]}", path=path)
-
-
-def _graph_id(g: object) -> Node:
-    return g.identifier if isinstance(g, Graph) else g  # type: ignore[return-value]
-
-
-def _rdflib_quad(q: QuadLike) -> tuple[Node, Node, Node, Node]:
-    if isinstance(q, ox.Quad):
-        return (from_ox(q.subject), from_ox(q.predicate), from_ox(q.object),  # type: ignore[return-value]
-                from_ox(q.graph_name) if not isinstance(q.graph_name, ox.DefaultGraph)
-                else DATASET_DEFAULT_GRAPH_ID)
-    s, p, o, g = q
-    return s, p, o, _graph_id(g)
-
-
-def _ox_quad(q: QuadLike) -> ox.Quad:
-    if isinstance(q, ox.Quad):
-        return q
-    s, p, o, g = q
-    g = _graph_id(g)
-    graph = ox.DefaultGraph() if g is None or g == DATASET_DEFAULT_GRAPH_ID else to_ox(g)
-    return ox.Quad(to_ox(s), to_ox(p), to_ox(o), graph)  # type: ignore[arg-type]
 
 
 class _Counter:
@@ -491,24 +444,6 @@ def _endpoints(url: str) -> tuple[str, str, str]:
         root = base.rstrip("/")
         query = root + "/query"
     return query, overrides.get("update", root + "/update"), overrides.get("store", root + "/store")
-
-
-def _json_term(t: dict) -> Node:
-    kind, value = t.get("type"), t.get("value")
-    if not isinstance(value, str):
-        raise ValueError(f"a binding without a string value: {t!r}")
-    if kind == "uri":
-        return URIRef(value)
-    if kind == "bnode":
-        return BNode(value)
-    if kind in ("literal", "typed-literal"):
-        if "xml:lang" in t:
-            return Literal(value, lang=t["xml:lang"])
-        dt = t.get("datatype")
-        if dt is None or dt == str(XSD.string):
-            return Literal(value)
-        return Literal(value, datatype=URIRef(dt))
-    raise ValueError(f"unknown term type {kind!r}")
 
 
 class SparqlStore:
@@ -600,7 +535,7 @@ class SparqlStore:
                 if "boolean" in doc:
                     return QueryResult(boolean=bool(doc["boolean"]))
                 names = list(doc["head"]["vars"])
-                rows = [tuple(_json_term(b[n]) if n in b else None for n in names)
+                rows = [tuple(from_json(b[n]) if n in b else None for n in names)
                         for b in doc["results"]["bindings"]]
                 return QueryResult(vars=names, rows=rows)
             if mime in (_NTRIPLES, "text/turtle", "text/plain"):
@@ -625,6 +560,9 @@ class SparqlStore:
     def __len__(self) -> int:
         res = self._select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
         return int(res.rows[0][0]) if res.rows and res.rows[0][0] is not None else 0  # type: ignore[arg-type]
+
+    def is_empty(self) -> bool:
+        return not self.query("ASK { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }").boolean
 
     def close(self) -> None:
         """Nothing to release: every request opens and closes its own connection."""
@@ -676,7 +614,7 @@ class SparqlStore:
         buffers: dict[Node, list[str]] = {}
         n = 0
         for q in quads:
-            s, p, o, g = _rdflib_quad(q)
+            s, p, o, g = rdflib_quad(q)
             if g is None or g == DATASET_DEFAULT_GRAPH_ID:
                 raise StoreError("a remote store takes quads in named graphs only")
             buf = buffers.setdefault(g, [])
@@ -766,17 +704,8 @@ def replace_store(path: Path | str) -> Iterator[OxigraphStore]:
             store.close()
 
 
-def default_store_spec(build_dir: Path | str = Path("build"), fallback: str = "memory") -> str:
-    """The store a command uses when none is given: ``oxigraph:BUILD/store`` once a persistent
-    store has been built (registry data is imported), else ``fallback``."""
-    store = Path(build_dir) / "store"
-    return f"oxigraph:{store}" if store.exists() else fallback
-
-
 # --------------------------------------------------------------------------- specs
 
-
-STORE_SPECS = "memory, oxigraph, oxigraph:PATH or sparql:URL"
 
 
 def _env_timeout(default: float) -> float:
@@ -793,28 +722,26 @@ def _env_timeout(default: float) -> float:
     return value
 
 
-def open_store(spec: str, *, timeout: float | None = None) -> Store:
-    """Open a store from a spec.
-
-    ``memory`` (rdflib), ``oxigraph`` (embedded, in memory), ``oxigraph:PATH`` (embedded, on
-    disk) or ``sparql:URL`` (a SPARQL 1.1 endpoint, see :func:`_endpoints` for the URL forms).
-    """
-    kind, _, arg = spec.partition(":")
-    if spec == "memory":
+def open_store(spec: str | StoreSpec, *, timeout: float | None = None) -> Store:
+    """Open a store from a spec (:class:`~scgraph.layout.StoreSpec`: ``memory``, ``oxigraph``,
+    ``oxigraph:PATH`` or ``sparql:URL``; see :func:`_endpoints` for the URL forms)."""
+    spec = StoreSpec.parse(spec)
+    if spec.kind == "memory":
         return MemoryStore()
-    if kind == "oxigraph":
-        return OxigraphStore(Path(arg) if arg else None)
-    if kind == "sparql":
-        if not arg:
-            raise StoreError(f"missing endpoint URL in {spec!r}; write sparql:http://HOST:PORT/...")
-        return SparqlStore(arg, timeout=timeout if timeout is not None else _env_timeout(60.0))
-    raise StoreError(f"unknown store {spec!r}; use {STORE_SPECS}")
+    if spec.kind == "oxigraph":
+        return OxigraphStore(spec.path)
+    return SparqlStore(spec.arg, timeout=timeout if timeout is not None else _env_timeout(60.0))
 
 
-def open_query_store(spec: str) -> Store:
-    """Open a store for reading: an existing on-disk Oxigraph store read-only (so a server or
-    another reader may hold it too), anything else as :func:`open_store` does."""
-    kind, _, arg = spec.partition(":")
-    if kind == "oxigraph" and arg and Path(arg).exists():
-        return OxigraphStore(Path(arg), read_only=True)
+def open_query_store(spec: str | StoreSpec) -> Store:
+    """Open a store for reading: an on-disk Oxigraph store read-only (so a server or another
+    reader may hold it too), anything else as :func:`open_store` does. A store path that does
+    not exist, or a link to a generation that is gone, is an error: a reader never answers
+    from an empty store in place of the one it was asked for."""
+    spec = StoreSpec.parse(spec)
+    if spec.path is not None:
+        if not spec.path.exists():
+            raise StoreError("no such store (run 'scgraph build' or 'scgraph import' first)",
+                             path=spec.path)
+        return OxigraphStore(spec.path, read_only=True)
     return open_store(spec)

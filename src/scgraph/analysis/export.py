@@ -17,7 +17,8 @@ from pathlib import Path
 import networkx as nx
 
 from .. import files
-from .run import NETWORKS, AnalysisResult
+from .run import AnalysisResult
+from .params import NETWORKS
 
 FORMATS: tuple[str, ...] = ("graphml", "gexf", "html")
 #: The HTML page draws at most this many nodes per network (the most central ones).

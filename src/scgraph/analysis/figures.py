@@ -38,6 +38,7 @@ from .networks import _str, select  # noqa: E402
 from .run import AnalysisResult  # noqa: E402
 from ..store import Store  # noqa: E402
 from ..errors import PlotError
+from .params import NETWORKS
 
 #: Okabe and Ito, "Color Universal Design" (2008), https://jfly.uni-koeln.de/color/
 OKABE_ITO = {"orange": "#E69F00", "sky blue": "#56B4E9", "bluish green": "#009E73",
@@ -51,7 +52,6 @@ COMMUNITY_COLORS = [OKABE_ITO[c] for c in ("blue", "orange", "bluish green", "ve
                                             "reddish purple", "sky blue", "yellow", "black")]
 KINDS = ("network", "hierarchy", "timeline", "heatmap", "map", "lighthouse-map", "lighthouse-network")
 FORMATS = ("png", "svg", "pdf")
-NETWORKS = ("heterogeneous", "project", "organisation", "city")
 MAX_DRAWN = 400  # the network figure draws at most this many nodes (highest PageRank)
 MAX_LABELS = 15  # the map labels at most this many cities (most projects)
 MAX_ROWS = 60  # the hierarchy and the heatmap show at most this many projects / themes

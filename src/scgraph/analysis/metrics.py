@@ -32,16 +32,17 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
+from ..errors import AnalysisError
+
 EXACT_BETWEENNESS = 2000
 BETWEENNESS_SAMPLES = 500
-#: Node-and-edge visits a sampled betweenness may spend, per engine and network: about 10 s
-#: with networkx, about 1 s with igraph on one core (10^9 took 94 s for the four networks of
-#: 10^5 projects, most of the analysis then).
+#: Node-and-edge visits a sampled betweenness may spend, per engine and network: a bounded
+#: share of an analysis, whatever the network's size (docs/analyses.md, Metrics).
 BETWEENNESS_BUDGET: dict[str, int] = {"networkx": 20_000_000, "igraph": 30_000_000}
 ENGINES: tuple[str, ...] = ("igraph", "networkx")
-#: Iterations of Leiden (igraph's default): on the registry's project network of 10^5 nodes
-#: and 2x10^6 edges, 2 took 2.7 s and found a partition of higher modularity (0.401) than
-#: Louvain did in 4.6 s (0.398); iterating until nothing changes took 67 s for 0.404.
+#: Iterations of Leiden (igraph's default): two give nearly the modularity of iterating to
+#: convergence at a small fraction of its time, and more than Louvain (docs/analyses.md,
+#: Metrics).
 LEIDEN_ITERATIONS = 2
 
 try:  # python-igraph: the C engine
@@ -56,12 +57,12 @@ def default_engine() -> str:
 
 
 def check_engine(engine: str | None) -> str:
-    """The engine to use for ``engine`` (None: the default); ValueError for an unknown one."""
+    """The engine to use for ``engine`` (None: the default); an AnalysisError for an unknown one."""
     engine = engine or default_engine()
     if engine not in ENGINES:
-        raise ValueError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
+        raise AnalysisError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
     if engine == "igraph" and _ig is None:
-        raise ValueError("the igraph engine needs python-igraph (pip install igraph)")
+        raise AnalysisError("the igraph engine needs python-igraph (pip install igraph)")
     return engine
 
 
@@ -94,7 +95,7 @@ def from_arrays(nodes: list[str], rows: np.ndarray, cols: np.ndarray,
     """An igraph graph straight from edge arrays (vertex i is ``nodes[i]``; edges in the order
     given, which should be sorted): the metrics of a projection never go through NetworkX."""
     rows, cols = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
-    # a list of pairs: igraph reads it 2.5 times faster than a numpy array
+    # a list of int pairs: igraph's constructor reads it faster than a numpy array
     h = _ig.Graph(n=len(nodes), edges=list(zip(rows.tolist(), cols.tolist())), directed=False)
     h.es["weight"] = (np.ones(len(rows)) if weights is None else np.asarray(weights, dtype=float)).tolist()
     return _IGraph(h, list(nodes), (len(nodes), len(rows)))
@@ -245,8 +246,8 @@ def pagerank(g: Network, *, weight: str = "weight", engine: str | None = None) -
 @contextmanager
 def _one_openmp_thread() -> Iterator[None]:
     """Run igraph's OpenMP code (PRPACK's PageRank) in one thread. On a busy machine its
-    threads wait for each other spinning: PageRank of 2,500 nodes then took 0.3 to 0.6 s of
-    CPU instead of 2 ms, and 1.9 s of a 2.9 s analysis of 10^3 projects. The python-igraph
+    threads wait for each other spinning, which costs far more CPU than the computation
+    itself. The python-igraph
     wheels bring their own libgomp; where there is none, nothing is changed."""
     omp = _libgomp()
     if omp is None:

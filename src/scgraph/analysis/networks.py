@@ -32,6 +32,7 @@ from .. import catalogue
 from ..namespaces import short
 from ..errors import StoreError
 from ..store import OxigraphStore, Store, bind_values, query_error
+from .params import MAX_SHARED
 
 #: Node kinds, in the order that decides a thing's kind when it has several.
 KINDS: tuple[str, ...] = ("meeting", "project", "cluster", "initiative", "organisation",
@@ -60,7 +61,6 @@ NAMED_ONLY: tuple[str, ...] = ("invited to", "planned at")
 
 #: The kinds that have one-mode projections, and the evidence that counts as a recorded
 #: collaboration between two things of that kind (the rest is context).
-PROJECTED: tuple[str, ...] = ("project", "organisation", "city")
 #: Meetings count only where a report says both took part (MEETING); an invitation or a
 #: planned agenda slot (PLANNED) stays context, visible in explanations. Cities collaborate
 #: when they are in the same project: as partners' cities, or as its lighthouse, follower or
@@ -71,12 +71,6 @@ COLLABORATION: dict[str, frozenset[str]] = {
     "city": frozenset({PROJECT, SYNERGY}),
 }
 
-#: A context node shared by more things than this (a funding programme, a broad field of
-#: science, a big city, a partner in hundreds of projects) says little about any pair;
-#: projections and link prediction leave it out (``--max-shared``). Each node shared by k
-#: things makes k(k-1)/2 pairs: with 500, the 10^5-project registry's project network had
-#: 18.7 million edges (16.6 million of them "shared city"); with 50, 2.2 million.
-MAX_SHARED = 50
 
 
 def _str(term: object) -> str:
@@ -103,7 +97,7 @@ def select_values(store: Store, name: str, params: dict[str, str] | None = None,
     """Run the catalogue query ``name`` on ``store``; rows as tuples of the terms' lexical
     values (None where unbound). On an embedded Oxigraph store the results are written as
     SPARQL TSV by Oxigraph itself and split here (:func:`parse_tsv`): no Python object per
-    term, half the time of reading 10^6 rows term by term."""
+    term, which is what reading large results costs."""
     query = catalogue.get_query(name)
     if isinstance(store, OxigraphStore):
         names, raw = _tsv_rows(store, query, params or {})
@@ -508,16 +502,6 @@ def heterogeneous_graph(store: Store, *, max_shared: int | None = MAX_SHARED) ->
     return read_graph(store, max_shared=max_shared).to_networkx()
 
 
-def build_graph(kinds: dict[str, str], attrs: dict[str, dict[str, object]],
-                relations: dict[tuple[str, str], set[str]]) -> nx.Graph:
-    """A graph with nodes and edges inserted in sorted order, so algorithms repeat."""
-    labels = {v: a.get("label") for v, a in attrs.items()}  # type: ignore[misc]
-    coords = {v: (float(a["lat"]), float(a["lon"])) for v, a in attrs.items()  # type: ignore[arg-type]
-              if "lat" in a and "lon" in a}
-    links = [(a, r, b) for (a, b), rs in relations.items() for r in rs]
-    return _assemble(kinds, labels, coords, links).to_networkx()  # type: ignore[arg-type]
-
-
 def synergy_pairs(store: Store) -> list[tuple[str, str, str]]:
     """Each pair of parties of each recorded synergy: (a, b, synergy), a < b, sorted."""
     parties: dict[str, set[str]] = defaultdict(set)
@@ -530,11 +514,6 @@ def synergy_pairs(store: Store) -> list[tuple[str, str, str]]:
                 if a < b:
                     out.add((a, b, synergy))
     return sorted(out)
-
-
-def relations_of(g: nx.Graph, a: str, b: str) -> set[str]:
-    """The relations on the edge a-b of the heterogeneous graph."""
-    return set(str(g.edges[a, b]["relation"]).split("; "))
 
 
 # --------------------------------------------------------------------------- incidences

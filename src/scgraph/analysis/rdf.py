@@ -18,8 +18,10 @@ from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, XSD
 
 from ..parse import parse_into
+from ..layout import BuildFolder
 from ..namespaces import ANALYSIS_GRAPH, ID, SCG, SYNERGY_TYPE, bind_prefixes
-from .run import NETWORKS, RANKED, SUGGESTED, TOP_RANKED, AnalysisResult, top_ranked
+from .run import RANKED, TOP_RANKED, AnalysisResult, top_ranked
+from .params import NETWORKS, SUGGESTED
 from .synergies import explanation
 
 _ID = str(ID)
@@ -104,16 +106,11 @@ def to_graph(r: AnalysisResult) -> Graph:
     return out
 
 
-def analysis_file(build_dir: Path | str) -> Path:
-    """Where ``scgraph analyse`` writes the named graph ``graph:analysis`` by default."""
-    return Path(build_dir) / "analysis" / "analysis.trig"
-
-
 def add_analysis_graph(ds: Dataset, build_dir: Path | str) -> bool:
     """Parse ``BUILD_DIR/analysis/analysis.trig`` into ``ds`` if it exists (replacing any
     ``graph:analysis`` already there), so that SPARQL users query the results next to the
     data; True if it did."""
-    path = analysis_file(build_dir)
+    path = BuildFolder.of(build_dir).analysis_graph
     if not path.is_file():
         return False
     ds.remove_graph(ds.graph(ANALYSIS_GRAPH))

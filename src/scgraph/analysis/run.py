@@ -27,29 +27,12 @@ from .metrics import (
     components,
     node_metrics,
 )
-from .networks import (
-    MAX_SHARED,
-    PROJECTED,
-    HeteroGraph,
-    Networks,
-    node_label,
-    projection_arrays,
-    read_graph,
-)
-from .synergies import (
-    METHODS,
-    AnalysisError,
-    EvalRow,
-    Suggestion,
-    check_method,
-    evaluate,
-    suggest,
-)
+from .networks import HeteroGraph, Networks, node_label, projection_arrays, read_graph
+from .params import MAX_SHARED, PROJECTED
+from .synergies import AnalysisError, EvalRow, Suggestion, check_method, evaluate, suggest
+from .params import METHODS
+from .params import NETWORKS, SUGGESTED
 
-#: The networks that get metrics: the heterogeneous graph and each projection.
-NETWORKS: tuple[str, ...] = ("heterogeneous", *PROJECTED)
-#: The kinds that get suggested synergies.
-SUGGESTED: tuple[str, ...] = ("project", "city")
 RANKED = ("weighted_degree", "betweenness", "pagerank")
 TOP_RANKED = 10
 

@@ -26,19 +26,11 @@ import networkx as nx
 import numpy as np
 from scipy import sparse
 
-from .networks import (
-    MAX_SHARED,
-    HeteroGraph,
-    Incidences,
-    as_hetero,
-    member,
-    node_kind,
-    node_label,
-    prepare,
-)
+from .networks import HeteroGraph, Incidences, as_hetero, member, node_kind, node_label, prepare
+from .params import MAX_SHARED
 from ..errors import AnalysisError
+from .params import METHODS
 
-METHODS: tuple[str, ...] = ("adamic-adar", "jaccard", "resource-allocation")
 
 
 def check_method(method: str) -> str:
@@ -61,7 +53,7 @@ class Scorer:
         """The scoring graph of ``inc``. A collaborator tied to more than ``inc.max_shared``
         things is no shared neighbour (its column is empty), as a context node tied to more is
         not in ``inc.B``: over the registry a city that shares projects with hundreds of
-        others would make nearly every pair of cities a candidate (2.3x10^7 of 2.5x10^7)."""
+        others would make nearly every pair of cities a candidate; docs/analyses.md."""
         K = inc.K
         if inc.max_shared is not None and K.nnz:
             tied = np.diff(K.tocsc().indptr)

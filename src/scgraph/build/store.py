@@ -10,11 +10,9 @@ reasons first, from files, and loads once:
    read line by line: the CORDIS importer writes exactly what Oxigraph writes, which
    ``tests/test_store_build.py`` checks), other RDF files through a scratch in-memory store,
    and the registry graphs of the previous store (those no file replaces) dumped from it;
-3. the streaming reasoner (:class:`scgraph.reason.stream.StreamReasoner`) reads them and writes
-   the local rules' consequences to an N-Quads file;
-4. one bulk load puts everything (curated, registry, inferred) into the new store; then
-   transitivity, equality and consistency run in the store
-   (:meth:`~scgraph.reason.stream.StreamReasoner.close`).
+3. :func:`scgraph.reason.stream.load_and_infer` bulk-loads them once, the streaming
+   reasoner's local consequences interleaved with the registry lines, then runs transitivity,
+   equality and consistency in the store.
 
 The result is the store :func:`scgraph.reason.infer_store` would make from the same graphs.
 """
@@ -24,7 +22,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,15 +31,8 @@ from rdflib import Dataset
 
 from ..errors import StoreError
 from ..namespaces import GRAPH, INFERRED_GRAPH, METADATA_GRAPH, ONTOLOGY_GRAPH
-from ..reason.rules import materialise, read_schema
-from ..reason.stream import (
-    NotOneGraph,
-    Source,
-    StreamReasoner,
-    bulk_load_lines,
-    file_lines,
-    single_graph,
-)
+from ..reason.rules import read_schema
+from ..reason.stream import NotOneGraph, Source, load_and_infer, single_graph
 from ..store import OxigraphStore
 
 REGISTRY_PREFIX = str(GRAPH["registry/"])
@@ -127,42 +118,11 @@ def build_store(new: OxigraphStore, ds: Dataset, registry: Sequence[Source], tmp
     ax = read_schema(mem.store, [ox.NamedNode(s.graph) for s in curated])
     result.timings["store-prepare"] = time.perf_counter() - t
 
-    target = ox.NamedNode(str(INFERRED_GRAPH))
-    reasoner = StreamReasoner(ax, target, say)
-    t = time.perf_counter()
-    reasoner.read([*curated, *registry])
-    general = bool(reasoner.schema_graphs & {s.graph for s in registry})
-    result.timings["store-infer"] = time.perf_counter() - t
-
-    # One bulk load: the curated graphs, then each registry line followed by what the local
-    # rules derive from it (the reasoning runs in this thread while the loader's threads index).
-    t = time.perf_counter()
-    say("Reasoning (local rules) and loading everything into the store")
-    parts: list[Iterator[bytes]] = [file_lines(curated_nq)]
-    if general:
-        parts += [s.quad_lines() for s in registry]
-    else:
-        parts.append(reasoner.stream([*curated, *registry], echo=registry))
-    try:
-        bulk_load_lines(new.store, (chunk for part in parts for chunk in part))
-    except SyntaxError as e:
-        raise StoreError(f"cannot load the registry files: {e}") from None
-    result.timings["store-load"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    closed = not general and reasoner.close(new.store, graphs, tmp)
-    if not closed:
-        say("Reasoning in the store (the registry states schema or equality)")
-        result.general = True
-        materialise(new.store, schema=[schema_graph], data=graphs[1:], target=target, progress=say)
-    result.passes = reasoner.passes
-    result.timings["store-infer"] += time.perf_counter() - t
+    loaded = load_and_infer(new.store, curated_nq, curated, registry, schema=ax, graphs=graphs,
+                            target=ox.NamedNode(str(INFERRED_GRAPH)), tmp=tmp, say=say)
+    result.timings.update(loaded.timings)
+    result.passes, result.general = loaded.passes, loaded.general
     return result
-
-
-def _all_triples(sources: Sequence[Source]) -> Iterator[tuple[str, str, str]]:
-    for src in sources:
-        yield from src.triples()
 
 
 __all__ = ["NotOneGraph", "StoreBuild", "build_store", "registry_sources"]

@@ -1,5 +1,4 @@
-"""The ``analyse``, ``plot`` and ``export-graph`` commands (registered on the CLI by
-:func:`register`). They read the graph like ``scgraph query`` does: the build's own store
+"""The ``analyse``, ``plot`` and ``export-graph`` commands. They read the graph like ``scgraph query`` does: the build's own store
 (``build/store``) once registry data is built, else ``build/dataset.nq`` if there is one, else
 the project assembled and reasoned over in memory; ``--data`` reads other RDF files instead
 (TriG or N-Quads keep their named graphs; other files get one each). ``analyse`` of the
@@ -9,18 +8,20 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rdflib import Dataset
 
-from .. import parse
-from ..assemble import graph_name
-from ..store import STORE_SPECS, Store, open_store
-from ..analysis.networks import MAX_SHARED
-from ..analysis.outputs import write_results
-from ..analysis.run import NETWORKS, AnalysisResult, analyse
-from ..analysis.synergies import METHODS, AnalysisError
+from ..analysis.params import MAX_SHARED, NETWORKS
+from ..layout import STORE_SPECS, BuildFolder, StoreSpec
+from .common import progress
+from .common import store_spec as check_store
+
+if TYPE_CHECKING:
+    from rdflib import Dataset
+
+    from ..analysis.run import AnalysisResult
+    from ..store import Store
 
 
 class Method(str, Enum):
@@ -61,7 +62,7 @@ class ExportFormat(str, Enum):
 
 BuildDir = Annotated[Path, typer.Option("--build-dir", help="Folder with dataset.nq from 'scgraph build'; without it the graph is built in memory.")]
 Data = Annotated[list[Path] | None, typer.Option("--data", help="Analyse these RDF files instead of the build (TriG/N-Quads keep their named graphs); repeat for several.")]
-StoreOpt = Annotated[str | None, typer.Option("--store", help=f"Where the graph is read with SPARQL: {STORE_SPECS}; default oxigraph:BUILD_DIR/store if the build has one (registry data), else the build's dataset.nq loaded into an in-memory Oxigraph store.", show_default=False)]
+StoreOpt = Annotated[str | None, typer.Option("--store", callback=check_store, help=f"Where the graph is read with SPARQL: {STORE_SPECS}; default oxigraph:BUILD_DIR/store if the build has one (registry data), else the build's dataset.nq loaded into an in-memory Oxigraph store.", show_default=False)]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress messages.")]
 Seed = Annotated[int, typer.Option("--seed", help="Seed of communities, sampled betweenness, layouts and evaluation splits.")]
 
@@ -69,46 +70,53 @@ Seed = Annotated[int, typer.Option("--seed", help="Seed of communities, sampled 
 def load(build_dir: Path, data: list[Path] | None, quiet: bool) -> Dataset:
     """The dataset to analyse: ``data`` files, else what ``scgraph query`` reads."""
     if not data:
-        from . import _load_dataset
+        from .common import load_dataset
 
-        return _load_dataset(build_dir, quiet, analysis=False)  # not the last run's results
+        return load_dataset(build_dir, quiet, analysis=False)  # not the last run's results
+    from rdflib import Dataset
+
+    from ..assemble import graph_name
+    from ..parse import QUAD_FORMATS, guess_format, parse_into
+
     ds = Dataset()
     for p in data:
-        if parse.guess_format(p) in parse.QUAD_FORMATS:
-            parse.parse_into(ds, p)
+        if guess_format(p) in QUAD_FORMATS:
+            parse_into(ds, p)
         else:
-            parse.parse_into(ds.graph(graph_name("source", p)), p)
+            parse_into(ds.graph(graph_name("source", p)), p)
     return ds
 
 
-def store_spec(store: str | None, build_dir: Path, data: list[Path] | None) -> str:
+def store_spec(store: str | None, build_dir: Path, data: list[Path] | None) -> StoreSpec:
     """The store to read: ``store`` if given, else the build's own store (a registry build)
     unless ``--data`` names other files, else an in-memory Oxigraph store."""
-    from ..store import default_store_spec
-
-    return store or ("oxigraph" if data else default_store_spec(build_dir, fallback="oxigraph"))
+    if store:
+        return StoreSpec.parse(store)
+    return StoreSpec("oxigraph") if data else BuildFolder(build_dir).default_store("oxigraph")
 
 
 def open_loaded(build_dir: Path, data: list[Path] | None, store: str | None, quiet: bool) -> Store:
     """Open ``store`` (see :func:`store_spec`) and load the dataset into it, unless it already
     holds a graph (an Oxigraph folder, a remote endpoint) and no ``--data`` was given."""
-    from .. import store as _store
+    from ..store import SparqlStore, open_query_store
 
-    opener = getattr(_store, "open_query_store", open_store)
-    st = opener(store_spec(store, build_dir, data))
-    remote = isinstance(st, getattr(_store, "SparqlStore", ()))
+    st = open_query_store(store_spec(store, build_dir, data))
+    remote = isinstance(st, SparqlStore)
     if data or not (remote or _holds_a_graph(st)):
         st.load_dataset(load(build_dir, data, quiet))
     return st
 
 
 def _holds_a_graph(st: Store) -> bool:
-    """Whether ``st`` holds any triple: one ASK (len() counts the registry's 10^7 quads, 2 s)."""
+    """Whether ``st`` holds any triple: one ASK, which stops at the first triple (len() would
+    count every quad of the store)."""
     result = st.query("ASK { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }")
     return bool(result.boolean)
 
 
 def _result(st: Store, seed: int, method: str = "adamic-adar", top: int = 20) -> AnalysisResult:
+    from ..analysis.run import analyse
+
     return analyse(st, method=method, top=top, seed=seed)
 
 
@@ -135,19 +143,22 @@ def analyse_cmd(
     Writes CSV and JSON files and the RDF results (analysis.ttl, and analysis.trig with the
     named graph graph:analysis) into the --out folder; the same input gives the same bytes.
     """
+    from ..analysis.output_files import write_results
+    from ..analysis.run import analyse
+    from ..errors import AnalysisError
+
     if not 0 < hide < 1:
         raise AnalysisError(f"--hide must be between 0 and 1, got {hide}")
-    from . import _progress
 
     spec = store_spec(store, build_dir, data)
     st = open_loaded(build_dir, data, spec, quiet)
     try:
-        with _progress(quiet) as progress:
+        with progress(quiet) as say:
             result = analyse(st, method=method.value, top=top, seed=seed, run_evaluation=evaluate,
-                             share=hide, splits=splits, k=k, max_shared=max_shared, progress=progress)
+                             share=hide, splits=splits, k=k, max_shared=max_shared, progress=say)
     finally:
         st.close()
-    out = out or build_dir / "analysis"
+    out = out or BuildFolder(build_dir).analysis
     paths = write_results(result, out)
     stored = _into_build_store(spec, build_dir, out)
     if not quiet:
@@ -163,7 +174,7 @@ def analyse_cmd(
             caveat = f" ({e.note})" if e.note else ""
             typer.echo(f"evaluation {e.kind} {e.method}: AUC {e.auc:.3f}, precision@{e.k} {e.precision:.3f}{caveat}")
         if evaluate:
-            from ..analysis.networks import PROJECTED
+            from ..analysis.params import PROJECTED
 
             evaluated = {e.kind for e in result.evaluation}
             for kind in PROJECTED:
@@ -172,20 +183,20 @@ def analyse_cmd(
         for p in paths.values():
             typer.echo(f"wrote {p}")
         if stored is not None:
-            typer.echo(f"wrote graph:analysis ({stored} triples) into {build_dir / 'store'}")
+            typer.echo(f"wrote graph:analysis ({stored} triples) into {BuildFolder(build_dir).store}")
 
 
-def _into_build_store(spec: str, build_dir: Path, out: Path) -> int | None:
+def _into_build_store(spec: StoreSpec, build_dir: Path, out: Path) -> int | None:
     """After an analysis of the build's own store into BUILD_DIR/analysis, put its named graph
     into that store too (as the in-memory path adds analysis.trig), so that SPARQL users query
     the results next to the registry data; the triple count, or None when not."""
     from ..namespaces import ANALYSIS_GRAPH
-    from ..build import is_own_store, replace_store_graph
-    from ..analysis.rdf import analysis_file
+    from ..build import replace_store_graph
 
-    if not is_own_store(spec, build_dir) or out.absolute() != analysis_file(build_dir).parent.absolute():
+    folder = BuildFolder(build_dir)
+    if not spec.is_store_of(folder) or out.absolute() != folder.analysis.absolute():
         return None
-    return replace_store_graph(build_dir, ANALYSIS_GRAPH, analysis_file(build_dir))
+    return replace_store_graph(build_dir, ANALYSIS_GRAPH, folder.analysis_graph)
 
 
 def plot_cmd(
@@ -208,7 +219,7 @@ def plot_cmd(
     """
     from ..analysis import figures as plot
 
-    path = out or build_dir / "analysis" / "figures" / f"{kind.value}.{format.value}"
+    path = out or BuildFolder(build_dir).figures / f"{kind.value}.{format.value}"
     st = open_loaded(build_dir, data, store, quiet)
     try:
         result = _result(st, seed)
@@ -244,17 +255,7 @@ def export_cmd(
         result = _result(st, seed)
     finally:
         st.close()
-    paths = export(result, out or build_dir / "analysis", formats=formats, networks=nets, seed=seed)
+    paths = export(result, out or BuildFolder(build_dir).analysis, formats=formats, networks=nets, seed=seed)
     if not quiet:
         for p in paths.values():
             typer.echo(f"wrote {p}")
-
-
-def register(app: typer.Typer, user_errors) -> None:  # noqa: ANN001
-    """Add the analysis commands to the ``scgraph`` app."""
-    app.command("analyse")(user_errors(analyse_cmd))
-    app.command("plot")(user_errors(plot_cmd))
-    app.command("export-graph")(user_errors(export_cmd))
-
-
-__all__ = ["METHODS", "register"]

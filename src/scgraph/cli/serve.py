@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ..store import STORE_SPECS
+from ..layout import STORE_SPECS, BuildFolder
 
 
 def publish_cmd(
@@ -26,7 +26,7 @@ def publish_cmd(
     """
     from ..publish.release import publish
 
-    release = publish(out, dataset=build_dir / "dataset.nq", shapes=shapes, version=version,
+    release = publish(out, dataset=BuildFolder(build_dir).dataset, shapes=shapes, version=version,
                       issued=date, previous=previous)
     if not quiet:
         typer.echo(release.summary(), nl=False)

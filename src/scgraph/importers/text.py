@@ -40,3 +40,8 @@ def clean_paragraphs(text: str | None) -> str:
     text = _repair(text.replace("\r\n", "\n").replace("\r", "\n"))
     lines = [" ".join(line.split()) for line in text.split("\n")]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def split_codes(value: str) -> list[str]:
+    """Identifiers in a cell that may hold several, separated by ``;`` or ``,``."""
+    return [c.strip() for c in re.split(r"[;,]", value or "") if c.strip()]

@@ -20,6 +20,7 @@ curated graph and on a CORDIS-shaped fixture):
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import owlrl
@@ -29,19 +30,17 @@ from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, XSD
 
 from ..assemble import data_graphs, merge
-from ..errors import InconsistencyError
+from ..errors import InconsistencyError, ReasoningError
 from ..namespaces import (
     INFERRED_GRAPH,
     METADATA_GRAPH,
     ONTOLOGY_GRAPH,
 )
+from ..terms import from_ox, plain, to_ox
 from .keep import keep
-from .rules import MaterialiseResult, _ox, _rdf, materialise
+from .rules import MaterialiseResult, materialise
 from ..errors import UnsupportedOntology
 from .rules import _raise_inconsistent
-
-Engine = Callable[[Graph], Graph]
-
 
 def _owlrl_closure(g: Graph) -> Graph:
     """Expand ``g`` in place with owlrl's OWL RL rules; raise on inconsistency."""
@@ -72,16 +71,9 @@ def _reasonable_closure(g: Graph) -> Graph:
     r.from_graph(g)
     out = Graph()
     for t in r.reason():
-        out.add(tuple(_plain(x) for x in t))  # type: ignore[arg-type]
+        out.add(tuple(plain(x) for x in t))  # type: ignore[arg-type]
     _check_consistency(out)
     return out
-
-
-def _plain(term: object) -> object:
-    """``"x"^^xsd:string`` as the plain literal ``"x"`` (as rdflib and Oxigraph read them)."""
-    if isinstance(term, Literal) and term.datatype == XSD.string:
-        return Literal(str(term))
-    return term
 
 
 def _check_consistency(g: Graph) -> None:
@@ -100,11 +92,11 @@ def _sparql_closure(g: Graph) -> Graph:
     """The closure of ``g`` by :func:`materialise` in an in-memory Oxigraph store."""
     store = ox.Store()
     src, out = ox.NamedNode("urn:scgraph:asserted"), ox.NamedNode("urn:scgraph:closure")
-    store.bulk_extend(ox.Quad(_ox(s), _ox(p), _ox(_opaque(o)), src) for s, p, o in g)
+    store.bulk_extend(ox.Quad(to_ox(s), to_ox(p), to_ox(_opaque(o)), src) for s, p, o in g)  # type: ignore[arg-type]
     materialise(store, schema=[src], data=[src], target=out, keep_filter=False)
     closure = Graph()
     for q in store.quads_for_pattern(None, None, None, out):
-        closure.add((_rdf(q.subject), _rdf(q.predicate), _unopaque(_rdf(q.object))))
+        closure.add((from_ox(q.subject), from_ox(q.predicate), _unopaque(from_ox(q.object))))  # type: ignore[arg-type]
     return closure
 
 
@@ -126,14 +118,50 @@ def _unopaque(term: object) -> object:
     return term
 
 
-ENGINES: dict[str, Engine] = {
-    "owlrl": _owlrl_closure,
-    "reasonable": _reasonable_closure,
-    "sparql": _sparql_closure,
-}
+@dataclass(frozen=True)
+class Engine:
+    """A reasoning engine: what it computes over an rdflib graph (``closure``: the whole OWL RL
+    closure, for :func:`infer`) and in an Oxigraph store (``materialise``: the new triples
+    into a target graph, for :func:`infer_store`). An engine offers one or both; all give the
+    same inferred graph (``tests/test_reason_engines.py``)."""
 
-#: The engine :func:`infer_store` and large builds use: the fastest with the same answers.
+    name: str
+    closure: Callable[[Graph], Graph] | None = None
+    materialise: Callable[..., MaterialiseResult] | None = None
+
+
+def _stream(store: ox.Store, **kw: object) -> MaterialiseResult:
+    from .stream import stream_materialise
+
+    return stream_materialise(store, **kw)  # type: ignore[arg-type]
+
+
+#: Every engine, by the name ``--reasoner`` and ``engine=`` take.
+ENGINES: dict[str, Engine] = {e.name: e for e in (
+    Engine("owlrl", closure=_owlrl_closure),          # the reference: every OWL RL rule, pure Python
+    Engine("reasonable", closure=_reasonable_closure),  # a Rust OWL 2 RL reasoner (optional)
+    Engine("sparql", closure=_sparql_closure, materialise=materialise),  # rules as SPARQL
+    Engine("stream", materialise=_stream),            # local rules while streaming, at scale
+)}
+
+#: The engines that reason over an rdflib graph (:func:`infer`) and in a store (:func:`infer_store`).
+GRAPH_ENGINES = tuple(n for n, e in ENGINES.items() if e.closure is not None)
+STORE_ENGINES = tuple(n for n, e in ENGINES.items() if e.materialise is not None)
+
+#: The engine of the curated graph's dumps: the fastest with the same answers.
 FAST_ENGINE = "sparql"
+#: The engine of :func:`infer_store` and of large builds.
+STORE_ENGINE = "stream"
+
+
+def get_engine(name: str, *, in_store: bool = False) -> Engine:
+    """The engine ``name``, able to reason over an rdflib graph (or in a store)."""
+    found = ENGINES.get(name)
+    able = STORE_ENGINES if in_store else GRAPH_ENGINES
+    if found is None or name not in able:
+        where = "in a store" if in_store else "over a graph"
+        raise ReasoningError(f"unknown reasoning engine {name!r} {where}; use one of {', '.join(able)}")
+    return found
 
 
 def infer(ds: Dataset, engine: str = "owlrl") -> Dataset:
@@ -145,10 +173,8 @@ def infer(ds: Dataset, engine: str = "owlrl") -> Dataset:
     graph, not a previous inferred graph). Returns ``ds``, its inferred graph replaced.
     Raises InconsistencyError when the reasoner finds a contradiction.
     """
-    try:
-        closure = ENGINES[engine]
-    except KeyError:
-        raise ValueError(f"unknown reasoning engine {engine!r}; use one of {sorted(ENGINES)}") from None
+    closure = get_engine(engine).closure
+    assert closure is not None
     names = data_graphs(ds)
     asserted = merge(ds, [ONTOLOGY_GRAPH, *names])
     data_subjects = {s for n in names for s in ds.graph(n).subjects()}
@@ -164,24 +190,25 @@ def infer(ds: Dataset, engine: str = "owlrl") -> Dataset:
     return ds
 
 
-#: The engines of :func:`infer_store`: ``stream`` (the default, :mod:`scgraph.reason.stream`)
-#: and ``sparql`` (:func:`materialise`); they give the same graph.
-STORE_ENGINES = ("stream", "sparql")
-
-
 def infer_store(store: object, *, data: Sequence[URIRef] | None = None,
                 progress: Callable[[str], None] | None = None,
-                engine: str = "stream", dumps: Mapping[str, Path] | None = None) -> MaterialiseResult:
-    """Put the inferred graph into ``graph:inferred`` of an Oxigraph store, in place.
+                engine: str = STORE_ENGINE, dumps: Mapping[str, Path] | None = None) -> MaterialiseResult:
+    """Put the inferred graph into ``graph:inferred`` of a store, in place.
 
-    ``store`` is an :class:`scgraph.store.OxigraphStore` or a ``pyoxigraph.Store`` holding the
+    ``store``: an :class:`~scgraph.store.OxigraphStore` or a ``pyoxigraph.Store`` holding the
     ontology graph and the data graphs (default: every named graph but ontology, metadata and
-    inferred). The result is the graph :func:`infer` makes from the same data. ``engine``:
-    one of :data:`STORE_ENGINES`. ``dumps``: graph IRI -> an N-Triples file Oxigraph wrote of
-    that graph (the ``stream`` engine reads it instead of dumping the graph again).
+    inferred), or a :class:`~scgraph.store.SparqlStore` (its graphs are reasoned over in a
+    scratch Oxigraph store and the inferred graph is PUT back). The result is the graph
+    :func:`infer` makes from the same data. ``engine``: one that reasons in a store
+    (``stream``, ``sparql``). ``dumps``: graph IRI -> an N-Triples file Oxigraph wrote of that
+    graph (the ``stream`` engine reads it instead of dumping the graph again).
     """
-    if engine not in STORE_ENGINES:
-        raise ValueError(f"unknown in-store reasoning engine {engine!r}; use one of {list(STORE_ENGINES)}")
+    from ..store import SparqlStore
+
+    materialise_with = get_engine(engine, in_store=True).materialise
+    assert materialise_with is not None
+    if isinstance(store, SparqlStore):
+        return _infer_remote(store, data, progress, engine)
     target_store: ox.Store = getattr(store, "store", store)  # type: ignore[assignment]
     fixed = {str(ONTOLOGY_GRAPH), str(INFERRED_GRAPH), str(METADATA_GRAPH)}
     if data is None:
@@ -193,13 +220,11 @@ def infer_store(store: object, *, data: Sequence[URIRef] | None = None,
     schema, graphs = ox.NamedNode(str(ONTOLOGY_GRAPH)), [ox.NamedNode(n) for n in names]
     target = ox.NamedNode(str(INFERRED_GRAPH))
     if engine == "stream":
-        from .stream import stream_materialise
-
-        return stream_materialise(target_store, schema=[schema], data=graphs, target=target,
-                                  progress=progress, dumps=dumps)
+        return materialise_with(target_store, schema=[schema], data=graphs, target=target,
+                                progress=progress, dumps=dumps)
     if getattr(store, "path", None) is None:
-        return materialise(target_store, schema=[schema], data=graphs, target=target,
-                           progress=progress)
+        return materialise_with(target_store, schema=[schema], data=graphs, target=target,
+                                progress=progress)
     # On disk, the rules' many index lookups are an order of magnitude slower than in memory:
     # reason in an in-memory copy and bulk-load the inferred graph back.
     import tempfile
@@ -212,11 +237,27 @@ def infer_store(store: object, *, data: Sequence[URIRef] | None = None,
             path = f"{tmp}/graph.nt"
             target_store.dump(path, format=ox.RdfFormat.N_TRIPLES, from_graph=g)
             scratch.bulk_load(path=path, format=ox.RdfFormat.N_TRIPLES, to_graph=g)
-        result = materialise(scratch, schema=[schema], data=graphs, target=target, progress=progress)
+        result = materialise_with(scratch, schema=[schema], data=graphs, target=target, progress=progress)
         path = f"{tmp}/inferred.nt"
         scratch.dump(path, format=ox.RdfFormat.N_TRIPLES, from_graph=target)
         del scratch
         target_store.remove_graph(target)
         target_store.bulk_load(path=path, format=ox.RdfFormat.N_TRIPLES, to_graph=target)
     result.seconds = time.perf_counter() - started
+    return result
+
+
+def _infer_remote(store: object, data: Sequence[URIRef] | None,
+                  progress: Callable[[str], None] | None, engine: str) -> MaterialiseResult:
+    """Reason over a remote store's graphs in a scratch embedded store; PUT the inferred graph."""
+    from ..store import OxigraphStore
+
+    scratch = OxigraphStore()
+    for g in store.named_graphs():  # type: ignore[attr-defined]
+        if g != INFERRED_GRAPH:
+            scratch.load_quads((s, p, o, g) for s, p, o in store.get_graph(g))  # type: ignore[attr-defined]
+    result = infer_store(scratch, data=data, progress=progress, engine=engine)
+    inferred = scratch.store.quads_for_pattern(None, None, None, ox.NamedNode(str(INFERRED_GRAPH)))
+    store.put_graph(INFERRED_GRAPH, ((from_ox(q.subject), from_ox(q.predicate), from_ox(q.object))  # type: ignore[attr-defined]
+                                     for q in inferred))
     return result

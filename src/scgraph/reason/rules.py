@@ -76,18 +76,6 @@ class MaterialiseResult:
     seconds: float = 0.0
 
 
-def _ox(term: object) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-    from ..store import to_ox
-
-    return to_ox(term)  # type: ignore[arg-type]
-
-
-def _rdf(term: object) -> object:
-    from ..store import from_ox
-
-    return from_ox(term)
-
-
 def _values(names: str, rows: Iterable[tuple[str, ...]]) -> str:
     body = " ".join("(" + " ".join(f"<{x}>" for x in row) + ")" for row in sorted(rows))
     return f"VALUES ({names}) {{ {body} }}"

@@ -1,18 +1,18 @@
 """Streaming materialisation: the OWL RL rules the ontology uses, over millions of triples.
 
-The ``sparql`` engine (:func:`scgraph.reason.materialise`) runs each rule as a SPARQL query
-over the whole store; at registry scale (10^5 projects, 10^7 triples) those queries' index
-joins take most of the build. But almost every rule the ontology uses is *local*: what
-sub-property, inverse, symmetric, domain, range and sub-class axioms entail from a triple
-depends on that triple alone, once the schema is closed (:func:`scgraph.reason.property_closure`,
-:func:`scgraph.reason.property_types`). So this engine
+The ``sparql`` engine (:func:`scgraph.reason.rules.materialise`) runs each rule as a SPARQL
+query over the whole store, whose index joins grow with the store. But almost every rule the
+ontology uses is *local*: what sub-property, inverse, symmetric, domain, range and sub-class
+axioms entail from a triple depends on that triple alone, once the schema is closed
+(:func:`scgraph.reason.rules.property_closure`, :func:`scgraph.reason.rules.property_types`).
+So this engine
 
 1. dumps each asserted graph of the store to N-Triples (in Rust) and reads it once, line by
    line, keeping in memory only the asserted triples whose predicate a rule can derive (so
    that a derived triple that is also asserted is left out, as :func:`scgraph.reason.infer`
    does);
 2. reads it again and writes, for every triple, the triples the local rules entail (closed:
-   one pass does their work), filtered by :func:`scgraph.reason.keep`'s rules, to an
+   one pass does their work), filtered by :func:`scgraph.reason.keep.keep`'s rules, to an
    N-Triples file that Oxigraph's bulk loader puts into ``graph:inferred``;
 3. runs the non-local rules (transitivity) as SPARQL in the store over the few triples they
    concern, expands what they find with the local rules, and repeats to a fixpoint; data with
@@ -36,7 +36,7 @@ from typing import TextIO
 import pyoxigraph as ox
 from rdflib.namespace import OWL, RDF, RDFS
 
-from ..errors import InconsistencyError
+from ..errors import InconsistencyError, StoreError
 from .keep import DROP, KEEP, NT_BASE_SUBJECT, keeps_nt, noise_type_nt
 from .rules import (
     MaterialiseResult,
@@ -188,7 +188,7 @@ class Source:
     graph: str      # the graph's IRI
     path: Path
     quads: bool     # N-Quads (every line ends with `` <graph> .``) or N-Triples
-    data: bool      # a data graph (its subjects count for :func:`scgraph.reason.keep`)
+    data: bool      # a data graph (its subjects count for :func:`scgraph.reason.keep.keep`)
 
     def triples(self) -> Iterator[tuple[str, str, str]]:
         if not self.quads:
@@ -271,7 +271,7 @@ def bulk_load_lines(store: ox.Store, chunks: Iterable[bytes], *, lenient: bool =
 
 
 class _Writer:
-    """Sorts derived triples: those :func:`scgraph.reason.keep` keeps and nothing asserts go
+    """Sorts derived triples: those :func:`scgraph.reason.keep.keep` keeps and nothing asserts go
     to ``out`` (as N-Quads of ``target``); those it drops but a transitive rule or the
     consistency check may still need go to ``hidden`` (N-Quads of a scratch graph, removed
     at the end); the rest are dropped."""
@@ -351,7 +351,7 @@ class StreamReasoner:
 
     def read(self, sources: Sequence[Source]) -> None:
         """First pass: the asserted triples a rule could derive again, the subjects of the
-        data outside ``BASE`` (what :func:`scgraph.reason.keep` keeps), and the data graphs
+        data outside ``BASE`` (what :func:`scgraph.reason.keep.keep` keeps), and the data graphs
         that state schema or equality (``schema_graphs``: a caller that read the axioms
         elsewhere must then reason the general way)."""
         heads = self.local.head_predicates()
@@ -481,8 +481,8 @@ def stream_materialise(store: ox.Store, *, schema: Sequence[ox.NamedNode],
                        max_passes: int = 50,
                        dumps: Mapping[str, Path] | None = None) -> MaterialiseResult:
     """Put into ``target`` (cleared first) what the ontology's rules entail from ``schema`` +
-    ``data`` and is not asserted there, filtered as :func:`scgraph.reason.keep` filters: the
-    graph :func:`scgraph.reason.materialise` makes, much faster at scale.
+    ``data`` and is not asserted there, filtered as :func:`scgraph.reason.keep.keep` filters:
+    the graph :func:`scgraph.reason.rules.materialise` makes, much faster at scale.
 
     ``dumps``: graph IRI -> an N-Triples file of that graph as Oxigraph dumped it (read
     instead of dumping the graph again; left in place)."""
@@ -538,3 +538,49 @@ def _needs_equality(store: ox.Store, ax: Schema, graphs: Sequence[ox.NamedNode])
 def _count(store: ox.Store, graph: ox.NamedNode) -> int:
     res = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph.value}> {{ ?s ?p ?o }} }}")
     return int(next(iter(res))["n"].value)
+
+
+@dataclass
+class Loaded:
+    """What :func:`load_and_infer` did: reasoning passes in the store, and whether it fell back
+    to loading first and reasoning in the store (the registry states schema or equality)."""
+
+    passes: int
+    general: bool
+    #: seconds: ``store-load`` (the bulk load, local rules streamed into it) and ``store-infer``
+    #: (reading the sources before, the passes in the store after)
+    timings: dict[str, float]
+
+
+def load_and_infer(store: ox.Store, curated_nq: Path, curated: Sequence[Source],
+                   registry: Sequence[Source], *, schema: Schema, graphs: Sequence[ox.NamedNode],
+                   target: ox.NamedNode, tmp: Path, say: Callable[[str], None]) -> Loaded:
+    """Fill the empty ``store`` with one bulk load and reason while loading.
+
+    ``curated_nq`` (every curated graph, as Oxigraph dumped it) goes in first; then each
+    registry line followed by what the local rules derive from it (the reasoning runs in this
+    thread while the loader's threads index); then transitivity, equality and consistency run
+    in the store (:meth:`StreamReasoner.close`). A registry that states schema or equality
+    is loaded as it is and reasoned over in the store with the ``sparql`` engine."""
+    clock = time.perf_counter()
+    reasoner = StreamReasoner(schema, target, say)
+    reasoner.read([*curated, *registry])
+    general = bool(reasoner.schema_graphs & {s.graph for s in registry})
+    read, clock = time.perf_counter() - clock, time.perf_counter()
+    say("Reasoning (local rules) and loading everything into the store")
+    parts: list[Iterator[bytes]] = [file_lines(curated_nq)]
+    if general:
+        parts += [s.quad_lines() for s in registry]
+    else:
+        parts.append(reasoner.stream([*curated, *registry], echo=registry))
+    try:
+        bulk_load_lines(store, (chunk for part in parts for chunk in part))
+    except SyntaxError as e:
+        raise StoreError(f"cannot load the registry files: {e}") from None
+    load, clock = time.perf_counter() - clock, time.perf_counter()
+    closed = not general and reasoner.close(store, graphs, tmp)
+    if not closed:
+        say("Reasoning in the store (the registry states schema or equality)")
+        materialise(store, schema=[graphs[0]], data=graphs[1:], target=target, progress=say)
+    timings = {"store-load": load, "store-infer": read + time.perf_counter() - clock}
+    return Loaded(passes=reasoner.passes, general=not closed, timings=timings)

@@ -20,11 +20,11 @@ from urllib.parse import parse_qs
 
 import pyoxigraph as ox
 
-from ..errors import ScgraphError, StoreError
+from ..layout import BuildFolder, StoreSpec
+from ..errors import ScgraphError, ServerError, StoreError
 from .formats import FORMAT_ALIASES, MAX_ROWS_HEADER, TRUNCATED_HEADER, negotiate
 from .pages import _LABEL_PREDICATES, _NT_IRI, _RESOURCE_FORMATS, _nt_iri, _sparql_string, page_html, resource_html, resource_rdf
 from .workers import Answer, Cell, PoolBusy, QueryTimeout, Source, WorkerPool
-from ..errors import ServerError
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
 
@@ -47,7 +47,7 @@ class ServerConfig:
 
 def _holds_quads(path: Path) -> bool:
     """Whether the Oxigraph folder ``path`` holds a quad, read without opening it for writing
-    (a build's store may be read by others; one quad is enough, a count of 10^7 takes seconds)."""
+    (a build's store may be read by others; one quad is enough; a count would read every quad)."""
     if not (path.is_dir() and any(path.iterdir())):
         return False
     st = ox.Store.read_only(str(path))
@@ -67,20 +67,17 @@ def source_from_options(store: str | None, build_dir: Path, dataset: Path | None
     in-memory Oxigraph store per worker; ``oxigraph:PATH`` serves an Oxigraph folder, loading
     the dataset into it first when it is empty.
     """
-    from ..store import STORE_SPECS, default_store_spec
-
-    data = dataset if dataset is not None else build_dir / "dataset.nq"
-    store = store or ("oxigraph" if dataset is not None else default_store_spec(build_dir, fallback="oxigraph"))
-    kind, _, arg = store.partition(":")
-    if store in ("memory", "oxigraph"):
+    folder = BuildFolder.of(build_dir)
+    data = dataset if dataset is not None else folder.dataset
+    spec = (StoreSpec.parse(store) if store
+            else StoreSpec("oxigraph") if dataset is not None else folder.default_store("oxigraph"))
+    if spec.kind in ("memory", "oxigraph") and spec.path is None:
         if not data.is_file():
             raise ServerError("no such file; run 'scgraph build' first or give --dataset", path=data)
-        from ..analysis.rdf import analysis_file
-
-        analysis = analysis_file(build_dir)  # the results of 'scgraph analyse', beside the data
+        analysis = folder.analysis_graph  # the results of 'scgraph analyse', beside the data
         return Source(dataset=data, extra=(analysis,) if dataset is None and analysis.is_file() else ())
-    if kind == "oxigraph" and arg:
-        path = Path(arg)
+    if spec.path is not None:
+        path = spec.path
         try:
             if not _holds_quads(path):
                 if not data.is_file():
@@ -94,7 +91,7 @@ def source_from_options(store: str | None, build_dir: Path, dataset: Path | None
         except OSError as e:
             raise StoreError(f"cannot open the Oxigraph store: {e}", path=path) from None
         return Source(store_path=path, writable=allow_update)
-    raise ServerError(f"--store {store!r} cannot be served; use {STORE_SPECS}")
+    raise ServerError(f"--store {str(spec)!r} cannot be served; use memory, oxigraph or oxigraph:PATH")
 
 
 # =========================================================================== the application

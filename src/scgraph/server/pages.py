@@ -6,9 +6,8 @@ from __future__ import annotations
 import html
 import re
 from urllib.parse import quote
-from typing import Any
 
-from .workers import Cell
+from ..terms import Cell, from_cell
 
 def percent_path(path: str) -> str:
     """``path`` with every character that is not safe in a URL path percent-encoded."""
@@ -145,22 +144,6 @@ def resource_html(iri: str, out_rows: list[list[Cell]], in_rows: list[list[Cell]
     return page_html(title, "\n".join(parts))
 
 
-def _rdflib_term(cell: Cell) -> Any:
-    from rdflib import BNode, Literal, URIRef
-
-    assert cell is not None
-    kind, value, lang, datatype = cell
-    if kind == "uri":
-        return URIRef(value)
-    if kind == "bnode":
-        return BNode(value)
-    if lang:
-        return Literal(value, lang=lang)
-    if datatype and datatype != _XSD + "string":
-        return Literal(value, datatype=URIRef(datatype))
-    return Literal(value)
-
-
 def resource_rdf(iri: str, out_rows: list[list[Cell]], in_rows: list[list[Cell]], key: str) -> bytes:
     """The statements about a thing and the links to it, as Turtle, JSON-LD or N-Triples."""
     from rdflib import Graph, URIRef
@@ -170,9 +153,9 @@ def resource_rdf(iri: str, out_rows: list[list[Cell]], in_rows: list[list[Cell]]
 
     g = bind_prefixes(Graph())
     for s, p, o, _g in out_rows:
-        g.add((_rdflib_term(s), _rdflib_term(p), _rdflib_term(o)))
+        g.add((from_cell(s), from_cell(p), from_cell(o)))
     for s, p, _g in in_rows:
-        g.add((_rdflib_term(s), _rdflib_term(p), URIRef(iri)))
+        g.add((from_cell(s), from_cell(p), URIRef(iri)))
     if key == "turtle":
         return turtle(g)
     if key == "jsonld":

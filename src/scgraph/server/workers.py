@@ -20,8 +20,9 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from .formats import FORMAT_ALIASES, GRAPH_FORMATS, SELECT_FORMATS, _graph_bytes, negotiate, write_boolean, write_select
+from .formats import FORMAT_ALIASES, GRAPH_FORMATS, SELECT_FORMATS, _graph_bytes, negotiate
 from ..errors import ServerError
+from ..terms import Cell, to_cell, write_boolean, write_select
 
 
 
@@ -85,7 +86,7 @@ def run_query(store: ox.Store, sparql: str, accept: str | None, fmt: str | None,
     media = offers[key] + ("; charset=utf-8" if key in ("csv", "tsv", "turtle", "ntriples") else "")
     try:
         if isinstance(res, ox.QueryBoolean):
-            return Answer(200, media, write_boolean(key, bool(res)))
+            return Answer(200, media, write_boolean(key, res))
         if is_graph:
             triples = []
             for t in res:
@@ -106,26 +107,11 @@ def run_query(store: ox.Store, sparql: str, accept: str | None, fmt: str | None,
         return _error(500, f"query failed: {e}")
 
 
-Cell = tuple[str, str, str, str] | None  # (kind, value, language, datatype)
-
-
-def _cell(term: Any) -> Cell:
-    if term is None:
-        return None
-    if isinstance(term, ox.NamedNode):
-        return ("uri", term.value, "", "")
-    if isinstance(term, ox.BlankNode):
-        return ("bnode", term.value, "", "")
-    if isinstance(term, ox.Literal):
-        return ("literal", term.value, term.language or "", term.datatype.value)
-    return ("literal", str(term), "", "")
-
-
 def run_select(store: ox.Store, sparql: str) -> list[list[Cell]]:
     """Rows of a SELECT as plain tuples (picklable), for the identifier pages."""
     res = store.query(sparql, use_default_graph_as_union=True)
     n = len(res.variables)
-    return [[_cell(sol[i]) for i in range(n)] for sol in res]
+    return [[to_cell(sol[i]) for i in range(n)] for sol in res]
 
 
 @dataclass(frozen=True)

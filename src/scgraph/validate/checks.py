@@ -1,8 +1,9 @@
 """Targeted SPARQL checks: the SHACL rules that matter for registry data, as SELECT queries.
 
-pySHACL validates the curated part of the graph (thousands of triples) in seconds but would
-take hours over millions of registry triples. The registry part is checked instead by the
-queries of ``queries/checks/*.rq``: each states, as a SELECT, the same rules as a shape of
+pySHACL validates the curated part of the graph (thousands of triples), but it evaluates the
+shapes in Python over an rdflib copy of the graph, which does not scale to the registry's
+millions of triples. The registry part is checked instead by the queries of
+``queries/checks/*.rq``: each states, as a SELECT, the same rules as a shape of
 ``ontology/shapes.ttl`` (its header names the shape) and returns one row per violation with
 ``?focus ?path ?component ?value``, exactly what pySHACL would report for that shape
 (``tests/test_checks.py`` compares the two on a broken registry fixture). They run in the store
@@ -12,12 +13,14 @@ followed up rdfs:subClassOf.
 Speed: a check reads each predicate it needs in one scan and joins by hashing, never with a
 lookup per focus node. Oxigraph evaluates a triple pattern, a property path or FILTER (NOT)
 EXISTS next to bound variables once per solution, one RocksDB seek per graph of the default
-graph each time: checks written that way took 154 s for 10^4 projects, these take under 2 s
-(``bench/checks.py``). sh:minCount/sh:maxCount: one GROUP BY over the rows of the class and
-of the paths; sh:class: MINUS of the instances; value rules: a filtered scan.
-Sub-selects keep Oxigraph from turning these joins into per-solution loops, and the few
-violators are then tested for the target class one by one. :func:`run_checks` keeps the
-violations about things of the registry graphs, again testing only the violators.
+graph each time, so a check written that way costs one seek per focus node; these scan each
+predicate once and join by hashing (times: ``bench/checks.py``,
+docs/decisions/20261205-sparql-checks-for-the-registry.md). sh:minCount/sh:maxCount: one
+GROUP BY over the rows of the class and of the paths; sh:class: MINUS of the instances;
+value rules: a filtered scan. Sub-selects keep Oxigraph from turning these joins into
+per-solution loops, and the few violators are then tested for the target class one by one.
+:func:`run_checks` keeps the violations about things of the registry graphs, again testing
+only the violators.
 """
 
 from __future__ import annotations

@@ -1,16 +1,6 @@
-"""Import a CORDIS bulk export (the EU project registry) into the named graph ``registry/cordis``.
-
-CORDIS publishes every Horizon 2020 and Horizon Europe project as CSV tables: ``project``,
-``organization``, ``topics``, ``euroSciVoc``, ``legalBasis`` and ``webLink``. This module reads
-them, in the official format (``;``-separated, ``"``-quoted, UTF-8, fields with embedded
-newlines) or as the comma-separated re-saves that circulate (``project_df_100.csv``), sniffed
-per file from its header line, and maps them to the scgraph ontology.
-
-Design: :func:`iter_cordis_quads` is a generator of quads; thin sinks put them into an rdflib
-Dataset (:func:`import_cordis`), an Oxigraph store by bulk loading
-(:func:`load_cordis_into_oxigraph`) or an N-Quads file (:func:`write_cordis_nquads`). Rows are
-streamed: memory holds the set of kept project ids, the organisations (one entry per
-organisation id, for reconciliation) and the city/country/concept maps, never a whole table.
+"""Rows to RDF: the mapping of the CORDIS tables to the scgraph ontology, as a stream of light
+triples (IRIs as ``str``, literals as :class:`~scgraph.terms.Lit`) of the graph
+:data:`REGISTRY_GRAPH`.
 
 Mapping (IRIs under ``https://w3id.org/scgraph/id/``; no blank nodes):
 
@@ -30,38 +20,47 @@ Mapping (IRIs under ``https://w3id.org/scgraph/id/``; no blank nodes):
   contribution and total cost, plus ``scg:hasParticipation``, ``scg:hasPartner`` and
   ``scg:coordinator`` on the project;
 - city and country by :mod:`scgraph.gazetteer`; curated cities (same GeoNames id) and
-  curated countries are linked to, never re-described;
+  curated countries are linked to, never re-described (:class:`CuratedIndex`);
 - webLink rows: document ``document/cordis-<id>`` that scg:concerns the project.
+
+Rows are streamed: memory holds the set of kept project ids, the organisations (one entry per
+organisation id, for reconciliation) and the city/country/concept maps, never a whole table.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import re
 import time
-import urllib.parse
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import NamedTuple, TextIO
 
-import pyoxigraph as ox
-from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib import Graph, URIRef
 from rdflib.graph import ConjunctiveGraph
-from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS, XSD
+from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
-from ..errors import SourceError
-from ..gazetteer import Gazetteer, country_code, normalise_name, slugify
-from ..files import atomic_path
-from ..namespaces import CORDIS_PROJECT, EU_COUNTRY, GEO, GEONAMES, GRAPH, ID, ROLE, SCG, SCHEMA, WGS84
-from .filters import FilterRules, split_codes
-from .text import clean_paragraphs, clean_text
-
-Progress = Callable[[str], None]
+from ...gazetteer import Gazetteer, country_code, normalise_name, slugify
+from ...namespaces import CORDIS_PROJECT, EU_COUNTRY, GEO, GEONAMES, GRAPH, ID, ROLE, SCG, SCHEMA, WGS84
+from ..filters import FilterRules
+from ...terms import Lit, LightTriple as Triple
+from ..text import clean_paragraphs, clean_text, split_codes
+from .report import ImportReport
+from .tables import SPECS, Progress, find_tables, read_rows
+from .values import (
+    XSD_BOOLEAN,
+    XSD_DECIMAL,
+    BadValue,
+    clean_url,
+    code_slug,
+    decimal_lexical,
+    is_id,
+    parse_amount,
+    parse_bool,
+    parse_date,
+    parse_geolocation,
+    parse_id,
+)
 
 REGISTRY_GRAPH = GRAPH["registry/cordis"]
 
@@ -100,91 +99,6 @@ FUNDING_SCHEMES = {
 }
 
 
-@dataclass(frozen=True)
-class TableSpec:
-    """A CORDIS table: its official file stem and the columns the importer cannot do without."""
-
-    name: str
-    required: tuple[str, ...]
-
-
-TABLES = (
-    TableSpec("project", ("id", "acronym", "title")),
-    TableSpec("organization", ("projectID", "organisationID", "name", "role")),
-    TableSpec("topics", ("projectID", "topic")),
-    TableSpec("euroSciVoc", ("projectID", "euroSciVocCode")),
-    TableSpec("legalBasis", ("projectID", "legalBasis")),
-    TableSpec("webLink", ("projectID", "physUrl")),
-)
-_SPECS = {t.name: t for t in TABLES}
-
-
-# --------------------------------------------------------------------------- report
-
-
-@dataclass(frozen=True)
-class RejectedRow:
-    """A row the importer left out, and why. ``line`` is the physical line the record starts on."""
-
-    file: str
-    line: int
-    reason: str
-
-
-@dataclass
-class ImportReport:
-    """What an import read, left out and wrote."""
-
-    source: str
-    filter: str | None = None
-    tables: dict[str, str] = field(default_factory=dict)  # table -> file name
-    missing_tables: list[str] = field(default_factory=list)
-    rows_read: dict[str, int] = field(default_factory=dict)  # file name -> data rows
-    rows_filtered: dict[str, int] = field(default_factory=dict)  # rows of projects left out
-    rejected: list[RejectedRow] = field(default_factory=list)
-    triples: int = 0  # quads produced (a table that repeats a row repeats its quads)
-    projects: int = 0
-    organisations: int = 0
-    participations: int = 0
-    documents: int = 0
-    cities: int = 0
-    countries: int = 0
-    unreconciled_cities: list[tuple[str, str]] = field(default_factory=list)  # (name, country)
-    organisation_conflicts: int = 0  # rows of a known organisation with other attribute values
-    curated_projects: dict[int, str] = field(default_factory=dict)  # CORDIS id -> curated IRI
-    kept_by: dict[int, str] = field(default_factory=dict)  # project id -> filter rule
-    seconds: float = 0.0
-
-    def reject(self, file: str, line: int, reason: str) -> None:
-        self.rejected.append(RejectedRow(file, line, reason))
-
-    @property
-    def rows_rejected(self) -> int:
-        return len(self.rejected)
-
-
-@dataclass
-class ImportResult:
-    """The Dataset the registry graph was added to, and the report."""
-
-    dataset: Dataset
-    report: ImportReport
-
-    @property
-    def graph(self) -> Graph:
-        return self.dataset.graph(REGISTRY_GRAPH)
-
-
-# --------------------------------------------------------------------------- terms
-
-class Lit(NamedTuple):
-    """A literal as the generator produces it; sinks turn it into their own literal type."""
-
-    value: str
-    datatype: str | None = None
-    lang: str | None = None
-
-
 class _Strings:
     """Terms of a namespace as plain strings, looked up once (DefinedNamespace lookups are slow)."""
 
@@ -201,12 +115,6 @@ S, SKOS_, SCHEMA_, WGS84_, GEO_, DCTERMS_ = (_Strings(ns) for ns in (SCG, SKOS, 
 ID_ = str(ID)
 CORDIS_ = str(CORDIS_PROJECT)
 
-Term = str | Lit  # an IRI (str) or a literal
-Triple = tuple[str, str, Term]
-
-_XSD_DATE = str(XSD.date)
-_XSD_DECIMAL = str(XSD.decimal)
-_XSD_BOOLEAN = str(XSD.boolean)
 _WKT = GEO_.wktLiteral
 
 A = str(RDF.type)
@@ -214,243 +122,6 @@ LABEL = str(RDFS.label)
 SOURCE = DCTERMS_.source
 SAME_AS = SCHEMA_.sameAs
 PREF_LABEL = SKOS_.prefLabel
-
-
-def to_rdflib(term: Term) -> URIRef | Literal:
-    if isinstance(term, Lit):
-        return Literal(term.value, datatype=URIRef(term.datatype) if term.datatype else None,
-                       lang=term.lang)
-    return URIRef(term)
-
-
-def to_oxigraph(term: Term) -> ox.NamedNode | ox.Literal:
-    if isinstance(term, Lit):
-        if term.lang:
-            return ox.Literal(term.value, language=term.lang)
-        if term.datatype:
-            return ox.Literal(term.value, datatype=ox.NamedNode(term.datatype))
-        return ox.Literal(term.value)
-    return ox.NamedNode(term)
-
-
-def _escape(value: str) -> str:
-    return (value.replace("\\", "\\\\").replace('"', '\\"')
-            .replace("\n", "\\n").replace("\r", "\\r"))
-
-
-def to_nquads_term(term: Term) -> str:
-    if isinstance(term, Lit):
-        if term.lang:
-            return f'"{_escape(term.value)}"@{term.lang}'
-        if term.datatype:
-            return f'"{_escape(term.value)}"^^<{term.datatype}>'
-        return f'"{_escape(term.value)}"'
-    return f"<{term}>"
-
-
-# --------------------------------------------------------------------------- values
-
-
-class BadValue(ValueError):
-    """A cell that cannot be read; its message is the reason the row is rejected."""
-
-
-_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T][0-9:.]*Z?)?")
-
-
-def parse_date(value: str, column: str) -> Lit | None:
-    """An xsd:date from ``YYYY-MM-DD`` (a time part is ignored); empty -> None."""
-    v = value.strip()
-    if not v:
-        return None
-    m = _DATE.fullmatch(v)
-    try:
-        if not m:
-            raise ValueError
-        d = date(int(m[1]), int(m[2]), int(m[3]))
-    except ValueError:
-        raise BadValue(f"bad {column} {v!r} (expected YYYY-MM-DD)") from None
-    return Lit(d.isoformat(), _XSD_DATE)
-
-
-def decimal_lexical(d: Decimal | float) -> str:
-    """The canonical xsd:decimal form (XSD 1.1, as Oxigraph writes it): ``1499998.0`` -> ``1499998``."""
-    s = format(Decimal(repr(d)) if isinstance(d, float) else d, "f")
-    if "." in s:
-        s = s.rstrip("0").rstrip(".")
-    return "0" if s in ("", "-0") else s
-
-
-def parse_amount(value: str, column: str) -> str | None:
-    """The canonical xsd:decimal form of an amount (``1499998`` and ``1499998.0`` -> ``1499998``;
-    ``1.234,5`` and ``1,234.5`` -> ``1234.5``); empty -> None."""
-    v = value.strip().replace(" ", "").replace("\u00a0", "")
-    if not v:
-        return None
-    if "," in v and "." in v:
-        v = v.replace(".", "").replace(",", ".") if v.rfind(",") > v.rfind(".") else v.replace(",", "")
-    elif "," in v:
-        v = v.replace(",", ".")
-    try:
-        d = Decimal(v)
-    except InvalidOperation:
-        raise BadValue(f"bad {column} {value.strip()!r} (expected a number)") from None
-    if not d.is_finite() or d < 0:
-        raise BadValue(f"bad {column} {value.strip()!r} (expected a non-negative number)")
-    return decimal_lexical(d)
-
-
-def parse_bool(value: str, column: str) -> bool | None:
-    """``true``/``false`` in any case (pandas writes ``True``), ``1``/``0``; empty -> None."""
-    v = value.strip().lower()
-    if not v:
-        return None
-    if v in ("true", "1", "yes"):
-        return True
-    if v in ("false", "0", "no"):
-        return False
-    raise BadValue(f"bad {column} {value.strip()!r} (expected true or false)")
-
-
-def parse_id(value: str, column: str) -> int:
-    v = value.strip()
-    if not v:
-        raise BadValue(f"missing {column}")
-    if not v.isdigit():
-        raise BadValue(f"non-numeric {column} {v!r}")
-    return int(v)
-
-
-def parse_geolocation(value: str) -> tuple[str, str] | None:
-    """``"lat,long"`` -> the two decimal lexical forms, or None when absent or out of range."""
-    parts = value.replace(" ", "").split(",")
-    if len(parts) != 2:
-        return None
-    try:
-        lat, lon = Decimal(parts[0]), Decimal(parts[1])
-    except InvalidOperation:
-        return None
-    if not (lat.is_finite() and lon.is_finite() and -90 <= lat <= 90 and -180 <= lon <= 180):
-        return None
-    if lat == 0 and lon == 0:
-        return None  # "0,0" marks a missing position, not the Gulf of Guinea
-    return decimal_lexical(lat), decimal_lexical(lon)
-
-
-_URL_SAFE = ":/?#[]@!$&'()*+,;=%~-._"
-
-
-def clean_url(value: str) -> str | None:
-    """An http(s) IRI from a registry cell (``www.x.eu`` gets ``http://``), or None."""
-    v = clean_text(value).replace(" ", "")
-    if not v:
-        return None
-    if v.lower().startswith("www."):
-        v = "http://" + v
-    parts = urllib.parse.urlsplit(v)
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return None
-    return urllib.parse.quote(v, safe=_URL_SAFE)
-
-
-def code_slug(code: str) -> str:
-    """The IRI segment of a registry code: lower case, runs of other characters as one hyphen."""
-    return re.sub(r"[^a-z0-9]+", "-", code.strip().lower()).strip("-")
-
-
-# --------------------------------------------------------------------------- tables
-
-
-def find_tables(directory: Path) -> tuple[dict[str, Path], list[str]]:
-    """The files of the CORDIS tables in ``directory`` and the names of the missing ones.
-
-    A table's file is ``<name>.csv`` or ``<name>_<anything>.csv`` (case-insensitive), so
-    ``project_df_100.csv`` is the project table but ``projectDeliverables.csv`` is not.
-    """
-    directory = Path(directory)
-    if not directory.is_dir():
-        raise SourceError("no such folder (expected a folder of CORDIS CSV tables)", path=directory)
-    files = sorted(p for p in directory.iterdir() if p.is_file() and p.suffix.lower() == ".csv")
-    found: dict[str, Path] = {}
-    missing: list[str] = []
-    for spec in TABLES:
-        stem = spec.name.lower()
-        hits = [p for p in files if p.stem.lower() == stem or p.stem.lower().startswith(stem + "_")]
-        exact = [p for p in hits if p.stem.lower() == stem]
-        if exact:
-            found[spec.name] = exact[0]
-        elif len(hits) == 1:
-            found[spec.name] = hits[0]
-        elif hits:
-            raise SourceError(f"several files for the {spec.name} table "
-                              f"({', '.join(p.name for p in hits)}); keep one", path=directory)
-        else:
-            missing.append(spec.name)
-    if "project" not in found:
-        raise SourceError("no project table (project.csv or project_*.csv)", path=directory)
-    return found, missing
-
-
-def sniff_delimiter(header_line: str) -> str:
-    """``;`` for the official CORDIS format, ``,`` for re-saves: whichever the header has more of."""
-    return ";" if header_line.count(";") > header_line.count(",") else ","
-
-
-def _open(path: Path) -> TextIO:
-    try:
-        # surrogateescape: a stray non-UTF-8 byte reaches clean_text, which repairs it
-        return path.open(encoding="utf-8-sig", errors="surrogateescape", newline="")
-    except OSError as e:
-        raise SourceError(f"cannot read the file ({e.strerror})", path=path) from None
-
-
-def read_rows(path: Path, spec: TableSpec, report: ImportReport | None = None,
-              progress: Progress | None = None) -> Iterator[tuple[int, dict[str, str]]]:
-    """Stream ``(line, row)`` for the well-formed records of one table.
-
-    Empty rows, rows with the wrong number of fields and malformed records are rejected into
-    ``report`` (when given) with the physical line the record starts on. Missing required
-    columns are a SourceError.
-    """
-    with _open(path) as f:
-        first = f.readline()
-        if not first.strip():
-            raise SourceError("empty file (no header line)", path=path)
-        f.seek(0)
-        reader = csv.reader(f, delimiter=sniff_delimiter(first), quotechar='"', doublequote=True)
-        header = [clean_text(h) for h in next(reader)]
-        missing = [c for c in spec.required if c not in header]
-        if missing:
-            raise SourceError(f"missing columns {', '.join(missing)} (the {spec.name} table "
-                              f"needs {', '.join(spec.required)})", path=path)
-        width, name, prev, n = len(header), path.name, reader.line_num, 0
-        if report is not None:
-            report.rows_read.setdefault(name, 0)
-        while True:
-            try:
-                row = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as e:
-                if report is not None:
-                    report.reject(name, prev + 1, f"malformed CSV record: {e}")
-                prev = reader.line_num
-                continue
-            line, prev = prev + 1, reader.line_num
-            n += 1
-            if report is not None:
-                report.rows_read[name] += 1
-                if progress is not None and n % 50_000 == 0:
-                    progress(f"{name}: {n:,} rows")
-            if not any(c.strip() for c in row):
-                if report is not None:
-                    report.reject(name, line, "empty row")
-                continue
-            if len(row) != width:
-                if report is not None:
-                    report.reject(name, line, f"expected {width} fields, found {len(row)}")
-                continue
-            yield line, dict(zip(header, row))
 
 
 # --------------------------------------------------------------------------- curated data
@@ -479,13 +150,13 @@ class CuratedIndex:
         for s, o in sorted(triples(SCHEMA.sameAs), key=lambda t: (str(t[0]), str(t[1]))):
             s, o = str(s), str(o)
             rest = o[len(str(CORDIS_PROJECT)):] if o.startswith(str(CORDIS_PROJECT)) else ""
-            if rest.isdigit() and s.startswith(project_base):
+            if is_id(rest) and s.startswith(project_base):
                 idx.projects.setdefault(int(rest), s)
             rest = o[len(str(GEONAMES)):].strip("/") if o.startswith(str(GEONAMES)) else ""
-            if rest.isdigit() and s.startswith(city_base):
+            if is_id(rest) and s.startswith(city_base):
                 idx.cities.setdefault(int(rest), s)
         for s, o in sorted(triples(SCG.identifier), key=lambda t: (str(t[0]), str(t[1]))):
-            if str(s).startswith(project_base) and str(o).isdigit():
+            if str(s).startswith(project_base) and is_id(str(o)):
                 idx.projects.setdefault(int(str(o)), str(s))
         idx.countries = {str(s) for s, o in triples(RDF.type) if o == SCG.Country}
         return idx
@@ -545,7 +216,7 @@ class _Importer:
             return iter(())
         if count:
             self.say(f"reading {path.name}")
-        return read_rows(path, _SPECS[table], self.report if count else None,
+        return read_rows(path, SPECS[table], self.report if count else None,
                          self.progress if count else None)
 
     def project_of(self, file: str, line: int, row: dict[str, str]) -> int | None:
@@ -588,7 +259,7 @@ class _Importer:
         out.append((owner, prop, node))
         if node not in self.amounts:
             self.amounts.add(node)
-            out += [(node, A, S.MonetaryAmount), (node, S.value, Lit(value, _XSD_DECIMAL)),
+            out += [(node, A, S.MonetaryAmount), (node, S.value, Lit(value, XSD_DECIMAL)),
                     (node, S.currency, Lit("EUR"))]
 
     # -- passes -----------------------------------------------------------------------------
@@ -624,7 +295,7 @@ class _Importer:
         best: dict[int, int] = {}
 
         def note(pid_text: str, hit: int | None) -> None:
-            if hit is None or not pid_text.strip().isdigit():
+            if hit is None or not is_id(pid_text.strip()):
                 return
             pid = int(pid_text)
             if hit < best.get(pid, len(self.rules.rules)):  # type: ignore[union-attr]
@@ -638,7 +309,7 @@ class _Importer:
         kept: dict[int, int] = {}
         for _line, row in self.rows("project", count=False):
             pid_text = row["id"].strip()
-            if not pid_text.isdigit():
+            if not is_id(pid_text):
                 continue
             pid = int(pid_text)
             cleaned = {k: clean_text(row.get(k, "")) for k in ("topics", "masterCall", "subCall", "title")}
@@ -733,7 +404,7 @@ class _Importer:
         if "organization" not in self.tables:
             return
         file = self.tables["organization"].name
-        block_pid, block_orgs = -1, set()  # duplicate participations within a project's rows
+        block_pid, block_orgs = -1, set[int]()  # duplicate participations within a project's rows
         for line, row in self.rows("organization"):
             pid = self.project_of(file, line, row)
             if pid is None:
@@ -804,7 +475,7 @@ class _Importer:
         if vat:
             out.append((o, S.vatNumber, Lit(vat)))
         if sme:
-            out.append((o, S.sme, Lit(sme, _XSD_BOOLEAN)))
+            out.append((o, S.sme, Lit(sme, XSD_BOOLEAN)))
         if activity:
             out.append((o, S.activityType, self.concept(
                 out, "activity-type", activity, ACTIVITY_TYPES.get(activity, activity))))
@@ -819,8 +490,8 @@ class _Importer:
                 out.append((o, S.basedIn, city_iri))
         position = parse_geolocation(geo)
         if position:
-            out += [(o, WGS84_.lat, Lit(position[0], _XSD_DECIMAL)),
-                    (o, WGS84_.long, Lit(position[1], _XSD_DECIMAL))]
+            out += [(o, WGS84_.lat, Lit(position[0], XSD_DECIMAL)),
+                    (o, WGS84_.long, Lit(position[1], XSD_DECIMAL))]
         return out
 
     def country(self, out: list[Triple], code: str) -> str | None:
@@ -868,8 +539,8 @@ class _Importer:
             geometry = f"{iri}/geometry"
             out += [(iri, A, S.City), (iri, LABEL, Lit(match.name)),
                     (iri, S.cityCountry, country_iri),
-                    (iri, WGS84_.lat, Lit(lat, _XSD_DECIMAL)),
-                    (iri, WGS84_.long, Lit(lon, _XSD_DECIMAL)),
+                    (iri, WGS84_.lat, Lit(lat, XSD_DECIMAL)),
+                    (iri, WGS84_.long, Lit(lon, XSD_DECIMAL)),
                     (iri, S.hasGeometry, geometry),
                     (iri, S.identifier, Lit(str(match.geonameid))),
                     (iri, SAME_AS, geonames), (iri, SOURCE, geonames), (iri, SOURCE, self.dataset),
@@ -970,12 +641,13 @@ class _Importer:
             kind = clean_text(row.get("type", "")) or "web link"
             words = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", kind).lower()
             self.report.documents += 1
-            yield from [(d, A, S.Document), (d, LABEL, Lit(f"CORDIS {words} of project {pid}")),
-                        (d, SCHEMA_.url, url), (d, S.concerns, self.project_iri(pid)),
-                        (d, SOURCE, f"{CORDIS_}{pid}")]
+            out: list[Triple] = [
+                (d, A, S.Document), (d, LABEL, Lit(f"CORDIS {words} of project {pid}")),
+                (d, SCHEMA_.url, url), (d, S.concerns, self.project_iri(pid)),
+                (d, SOURCE, f"{CORDIS_}{pid}")]
+            yield from out
 
 
-# --------------------------------------------------------------------------- public API
 
 
 def iter_cordis_triples(directory: Path | str, *, filter: FilterRules | None = None,
@@ -989,80 +661,30 @@ def iter_cordis_triples(directory: Path | str, *, filter: FilterRules | None = N
     missing folder, project table or required column.
     """
     rep = report if report is not None else ImportReport(source=str(directory))
-    importer = _Importer(Path(directory), filter, curated, gazetteer, progress, rep)
+    yield from _counted(_Importer(Path(directory), filter, curated, gazetteer, progress, rep), rep)
+
+
+def start_cordis_triples(directory: Path | str, report: ImportReport, *,
+                         filter: FilterRules | None = None, curated: Graph | None = None,
+                         progress: Progress | None = None,
+                         gazetteer: Gazetteer | None = None) -> Iterator[Triple]:
+    """:func:`iter_cordis_triples`, but the folder and its tables are looked for now: a missing
+    folder or project table is a SourceError before any sink is touched."""
+    return _counted(_Importer(Path(directory), filter, curated, gazetteer, progress, report), report)
+
+
+def _counted(importer: _Importer, report: ImportReport) -> Iterator[Triple]:
     for t in importer.triples():
-        rep.triples += 1
+        report.triples += 1
         yield t
-
-
-def iter_cordis_quads(directory: Path | str, *, filter: FilterRules | None = None,
-                      curated: Graph | None = None, progress: Progress | None = None,
-                      report: ImportReport | None = None,
-                      gazetteer: Gazetteer | None = None) -> Iterator[tuple[URIRef, URIRef, URIRef | Literal, URIRef]]:
-    """The import as rdflib quads ``(s, p, o, REGISTRY_GRAPH)``; see :func:`iter_cordis_triples`."""
-    g = REGISTRY_GRAPH
-    for s, p, o in iter_cordis_triples(directory, filter=filter, curated=curated,
-                                       progress=progress, report=report, gazetteer=gazetteer):
-        yield URIRef(s), URIRef(p), to_rdflib(o), g
-
-
-def import_cordis(directory: Path | str, *, filter: FilterRules | None = None,
-                  curated: Graph | None = None, progress: Progress | None = None,
-                  dataset: Dataset | None = None, gazetteer: Gazetteer | None = None) -> ImportResult:
-    """Import a CORDIS folder into the ``registry/cordis`` graph of ``dataset`` (or a new one).
-
-    Importing the same folder again into the same Dataset changes nothing.
-    """
-    ds = dataset if dataset is not None else Dataset()
-    report = ImportReport(source=str(directory))
-    graph = ds.graph(REGISTRY_GRAPH)
-    graph.addN((s, p, o, graph) for s, p, o, _g in iter_cordis_quads(
-        directory, filter=filter, curated=curated, progress=progress, report=report,
-        gazetteer=gazetteer))
-    return ImportResult(ds, report)
-
-
-def load_cordis_into_oxigraph(directory: Path | str, store: ox.Store, *,
-                              filter: FilterRules | None = None, curated: Graph | None = None,
-                              progress: Progress | None = None,
-                              gazetteer: Gazetteer | None = None) -> ImportReport:
-    """Stream a CORDIS folder into an Oxigraph store with its bulk loader."""
-    report = ImportReport(source=str(directory))
-    g = ox.NamedNode(str(REGISTRY_GRAPH))
-    predicates: dict[str, ox.NamedNode] = {}
-
-    def quads() -> Iterator[ox.Quad]:
-        for s, p, o in iter_cordis_triples(directory, filter=filter, curated=curated,
-                                           progress=progress, report=report, gazetteer=gazetteer):
-            pn = predicates.get(p)
-            if pn is None:
-                pn = predicates[p] = ox.NamedNode(p)
-            yield ox.Quad(ox.NamedNode(s), pn, to_oxigraph(o), g)
-
-    store.bulk_extend(quads())
-    return report
-
-
-def write_cordis_nquads(directory: Path | str, path: Path | str, *,
-                        filter: FilterRules | None = None, curated: Graph | None = None,
-                        progress: Progress | None = None,
-                        gazetteer: Gazetteer | None = None) -> ImportReport:
-    """Stream a CORDIS folder into an N-Quads file, written atomically."""
-    report = ImportReport(source=str(directory))
-    g = f"<{REGISTRY_GRAPH}>"
-    with atomic_path(path) as tmp, tmp.open("w", encoding="utf-8", newline="\n") as f:
-        for s, p, o in iter_cordis_triples(directory, filter=filter, curated=curated,
-                                           progress=progress, report=report, gazetteer=gazetteer):
-            f.write(f"<{s}> <{p}> {to_nquads_term(o)} {g} .\n")
-    return report
 
 
 def load_curated() -> Graph:
     """The curated data the importer links to: the reference data (``data/reference/*.ttl``)
     and the sources (``data/sources/*.ttl``, ``data/sources/web/*.ttl``), where the web pages
     give the lighthouse projects their CORDIS grant numbers."""
-    from ..resources import data_dir
-    from ..parse import parse_into
+    from ...parse import parse_into
+    from ...resources import data_dir
 
     g = Graph()
     folders = (data_dir() / "reference", data_dir() / "sources", data_dir() / "sources" / "web")
@@ -1070,87 +692,3 @@ def load_curated() -> Graph:
         for p in sorted(folder.glob("*.ttl")):
             parse_into(g, p)
     return g
-
-
-def run_import_cordis(directory: Path | str, filter_name: str | None = None, *,
-                      store: object | None = None, output: Path | str | None = None,
-                      curated: Graph | None = None,
-                      progress: Progress | None = None) -> ImportReport:
-    """What ``scgraph import cordis DIR [--filter NAME] [--store SPEC] [--output FILE]`` does.
-
-    Args:
-        filter_name: a filter of ``data/filters/`` (``smart-cities``) or a ``.toml`` path.
-        store: where the graph goes: a store spec (``memory``, ``oxigraph:PATH``, opened with
-            :func:`scgraph.store.open_store` and closed again), an open scgraph store, a
-            ``pyoxigraph.Store`` or an rdflib ``Dataset``; None with no ``output`` only checks
-            the folder (everything is read, mapped and counted, nothing kept).
-        output: an N-Quads file to write the graph to (instead of a store).
-        curated: the curated graph to link to; by default ``data/reference/*.ttl``.
-    """
-    rules = FilterRules.named(filter_name) if filter_name else None
-    cur = curated if curated is not None else load_curated()
-    if output is not None:
-        return write_cordis_nquads(directory, output, filter=rules, curated=cur, progress=progress)
-    opened = None
-    if isinstance(store, str):
-        from ..store import open_store
-
-        store = opened = open_store(store)
-    try:
-        target = store if isinstance(store, Dataset) else getattr(store, "store", store)
-        if isinstance(target, ox.Store):
-            return load_cordis_into_oxigraph(directory, target, filter=rules, curated=cur,
-                                             progress=progress)
-        if isinstance(target, Dataset):
-            return import_cordis(directory, filter=rules, curated=cur, progress=progress,
-                                 dataset=target).report
-        if store is not None and hasattr(store, "load_dataset"):
-            result = import_cordis(directory, filter=rules, curated=cur, progress=progress)
-            store.load_dataset(result.dataset)
-            return result.report
-        report = ImportReport(source=str(directory))
-        for _t in iter_cordis_triples(directory, filter=rules, curated=cur, progress=progress,
-                                      report=report):
-            pass
-        return report
-    finally:
-        if opened is not None:
-            opened.close()
-
-
-def format_report(report: ImportReport, *, max_reasons: int = 10) -> str:
-    """A summary for people: rows read and rejected (reasons grouped), things and triples made."""
-    lines = [f"CORDIS import of {report.source}" + (f" (filter {report.filter})" if report.filter else "")]
-    for file, n in sorted(report.rows_read.items()):
-        skipped = report.rows_filtered.get(file, 0)
-        rejected = sum(1 for r in report.rejected if r.file == file)
-        extra = (f", {skipped:,} of projects the filter left out" if skipped else "")
-        lines.append(f"  {file}: {n:,} rows read, {rejected:,} rejected{extra}")
-    if report.missing_tables:
-        lines.append(f"  tables not found (optional): {', '.join(report.missing_tables)}")
-    lines.append(f"{report.projects:,} projects, {report.organisations:,} organisations, "
-                 f"{report.participations:,} participations, {report.documents:,} documents, "
-                 f"{report.cities:,} cities ({len(report.unreconciled_cities):,} not in the gazetteer), "
-                 f"{report.countries:,} countries")
-    if report.curated_projects:
-        lines.append(f"{len(report.curated_projects)} linked to curated projects: "
-                     + ", ".join(f"{pid} -> {iri.rsplit('/', 1)[-1]}"
-                                 for pid, iri in sorted(report.curated_projects.items())))
-    if report.kept_by:
-        counts = Counter(report.kept_by.values())
-        lines.append("kept by rule: " + ", ".join(f"{rule} {n:,}" for rule, n in sorted(counts.items())))
-    if report.organisation_conflicts:
-        lines.append(f"{report.organisation_conflicts:,} organisation rows disagreed with another "
-                     "row of the same organisation (the most recently updated row wins)")
-    if report.rejected:
-        lines.append(f"{report.rows_rejected:,} rows rejected:")
-        grouped = Counter((r.file, re.sub(r"\d+|'[^']*'", "…", r.reason)) for r in report.rejected)
-        for (file, reason), n in sorted(grouped.items(), key=lambda kv: (-kv[1], kv[0]))[:max_reasons]:
-            first = next(r for r in report.rejected
-                         if r.file == file and re.sub(r"\d+|'[^']*'", "…", r.reason) == reason)
-            lines.append(f"  {n:,} x {file}: {first.reason} (first at line {first.line})")
-        if len(grouped) > max_reasons:
-            lines.append(f"  … and {len(grouped) - max_reasons} more kinds")
-    rate = report.projects / report.seconds if report.seconds else 0.0
-    lines.append(f"{report.triples:,} triples in {report.seconds:.1f} s ({rate:,.0f} projects/s)")
-    return "\n".join(lines) + "\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io as _io
 import json
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
@@ -20,7 +21,8 @@ from .synergies import (
     Suggestion,
     explanation,
 )
-from .run import NETWORKS, RANKED, SUGGESTED, AnalysisResult, top_ranked
+from .run import RANKED, AnalysisResult, top_ranked
+from .params import NETWORKS, SUGGESTED
 
 
 # --------------------------------------------------------------------------- writing
@@ -30,7 +32,7 @@ def _num(x: float) -> float:
     return float(f"{x:.6f}")
 
 
-def _csv(header: list[str], rows: list[list[object]]) -> bytes:
+def _csv(header: list[str], rows: Sequence[Sequence[object]]) -> bytes:
     buf = _io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(header)
@@ -150,8 +152,8 @@ def outputs(r: AnalysisResult) -> dict[str, bytes]:
     out["synergies.csv"] = _csv(
         ["kind", "rank", "a", "label_a", "b", "label_b", "score", "method", "shared", "evidence", "explanation"],
         [[x["kind"], x["rank"], x["a"], x["label_a"], x["b"], x["label_b"], x["score"], x["method"],
-          "; ".join(str(sh["label"]) for sh in x["shared"]),  # type: ignore[union-attr]
-          "; ".join(f"{k}: {v}" for k, v in x["evidence"].items()),  # type: ignore[union-attr]
+          "; ".join(str(sh["label"]) for sh in x["shared"]),  # type: ignore[attr-defined]
+          "; ".join(f"{k}: {v}" for k, v in x["evidence"].items()),  # type: ignore[attr-defined]
           x["explanation"]] for x in recs])
 
     gap_header = ["gap", "subject", "label", "about", "about_label", "projects", "declared", "named",

@@ -1,0 +1,85 @@
+"""How fast the interactive commands start, side by side with ``python -c "import rdflib"``.
+
+    .venv/bin/python bench/startup.py [--runs 15] [--out docs/performance.md]
+
+Each command runs ``--runs`` times, the commands interleaved so that a busy machine slows all
+of them alike; the table gives the median wall time and its ratio to the median of
+``import rdflib`` in the same run. The section between the ``startup`` markers of
+docs/performance.md is replaced (``bench/run.py`` keeps it when it rewrites the page).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+BEGIN, END = "<!-- startup -->", "<!-- /startup -->"
+
+COMMANDS = {
+    'python -c "import rdflib" (the floor)': [sys.executable, "-c", "import rdflib"],
+    "scgraph --help": [str(BIN / "scgraph"), "--help"],
+    "scgraph build --reasoner foo (a usage error)": [str(BIN / "scgraph"), "build", "--reasoner", "foo"],
+    "scgraph queries": [str(BIN / "scgraph"), "queries"],
+    "scgraph query organisations (curated build)": [str(BIN / "scgraph"), "query", "organisations",
+                                                    "--build-dir", "{build}", "-f", "csv"],
+}
+
+
+def measure(runs: int, build: Path) -> dict[str, list[float]]:
+    times: dict[str, list[float]] = {name: [] for name in COMMANDS}
+    env = {**os.environ, "COLUMNS": "100"}
+    for _ in range(runs):
+        for name, cmd in COMMANDS.items():
+            argv = [a.format(build=build) for a in cmd]
+            t = time.perf_counter()
+            subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=REPO)
+            times[name].append(time.perf_counter() - t)
+    return times
+
+
+def section(times: dict[str, list[float]], runs: int) -> str:
+    floor = statistics.median(next(iter(times.values())))
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    lines = [BEGIN, "## Interactive commands (median seconds)", "",
+             f"`.venv/bin/python bench/startup.py --runs {runs}`, {date.today().isoformat()}, "
+             f"{os.cpu_count()} cores, load average {load:.2f} at the start; Python "
+             f"{platform.python_version()}. Median of {runs} runs, the commands interleaved; the "
+             "ratio is to `import rdflib` in the same run.", "",
+             "| command | median (s) | ratio to import rdflib |", "|---|---:|---:|"]
+    for name, values in times.items():
+        m = statistics.median(values)
+        lines.append(f"| {name} | {m:.3f} | {m / floor:.2f} |")
+    return "\n".join([*lines, "", END]) + "\n"
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--runs", type=int, default=15)
+    p.add_argument("--build", type=Path, default=REPO / "build", help="a curated build folder (scgraph build)")
+    p.add_argument("--out", type=Path, default=REPO / "docs" / "performance.md")
+    args = p.parse_args()
+    if not (args.build / "dataset.nq").is_file():
+        sys.exit(f"bench/startup.py: no {args.build / 'dataset.nq'}; run 'scgraph build' first")
+    text = section(measure(args.runs, args.build), args.runs)
+    print(text, end="")
+    page = args.out.read_text(encoding="utf-8") if args.out.is_file() else "# Performance\n"
+    if BEGIN in page and END in page:
+        page = page[:page.index(BEGIN)] + text + page[page.index(END) + len(END) + 1:]
+    else:
+        page = page.rstrip("\n") + "\n\n" + text
+    from scgraph.files import write_atomic
+
+    write_atomic(args.out, page)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""What every command shares: one-line errors, the progress line, the store option, the dataset
+a read command falls back to. Imports nothing heavy at module level (see :mod:`scgraph.cli`)."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import inspect
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import typer
+
+from ..errors import ScgraphError
+from ..layout import BuildFolder, StoreSpec
+
+if TYPE_CHECKING:
+    from rdflib import Dataset
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def err(message: str) -> None:
+    typer.echo(f"Error: {message}", err=True)
+
+
+def user_errors(func: F) -> F:
+    """Turn a ScgraphError into ``Error: <message>`` on stderr and exit code 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ScgraphError as e:
+            err(str(e))
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@contextlib.contextmanager
+def progress(quiet: bool) -> Iterator[Callable[[str], None] | None]:
+    """A rich status line on stderr, or nothing when quiet or stderr is not a terminal."""
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    if quiet or not console.is_terminal:
+        yield None
+        return
+    with console.status("Starting") as status:
+        yield lambda message: status.update(message)
+
+
+def store_spec(value: str | None) -> str | None:
+    """The ``--store`` option's check: a spec that does not parse is a usage error (exit 2)
+    before any work."""
+    if value is None:
+        return None
+    try:
+        StoreSpec.parse(value)
+    except ScgraphError as e:
+        raise typer.BadParameter(e.message) from None
+    return value
+
+
+def load_dataset(build_dir: Path, quiet: bool, *, analysis: bool = True) -> Dataset:
+    """The built dataset (else assembled and reasoned over), with the named graph of
+    'scgraph analyse' (BUILD_DIR/analysis/analysis.trig) when there is one and ``analysis``."""
+    from rdflib import Dataset
+
+    from ..analysis.rdf import add_analysis_graph
+    from ..parse import parse_into
+
+    dump = BuildFolder(build_dir).dataset
+    if dump.is_file():
+        ds = Dataset()
+        parse_into(ds, dump)
+    else:
+        from ..assemble import assemble
+        from ..reason import infer
+
+        with progress(quiet) as say:
+            if say:
+                say("Assembling and reasoning (no dataset.nq in the build folder)")
+            ds = infer(assemble())
+    if analysis:
+        add_analysis_graph(ds, build_dir)
+    return ds
+
+
+def unwrapped(text: str) -> str:
+    """A docstring with each paragraph on one line, for the help to reflow to the terminal's
+    width (rich keeps single line breaks); paragraphs with indented lines or list items keep
+    their breaks."""
+    paragraphs = inspect.cleandoc(text).split("\n\n")
+    return "\n\n".join(
+        p if any(line.startswith((" ", "-", "*", "\b")) for line in p.split("\n")[1:])
+        else " ".join(line.strip() for line in p.split("\n"))
+        for p in paragraphs)

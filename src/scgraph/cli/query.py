@@ -1,0 +1,80 @@
+"""``scgraph query`` and ``scgraph queries``: the catalogue of questions, from the shell."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..layout import STORE_SPECS, BuildFolder, StoreSpec
+from .common import load_dataset, store_spec
+
+
+class Format(str, Enum):
+    table = "table"
+    csv = "csv"
+    tsv = "tsv"
+    json = "json"
+
+
+def _params(values: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for v in values:
+        name, sep, value = v.partition("=")
+        if not sep or not name.strip():
+            raise typer.BadParameter(f"{v!r} is not NAME=VALUE", param_hint="--param")
+        out[name.strip()] = value
+    return out
+
+
+def query_cmd(
+    name: Annotated[str, typer.Argument(help="Query name from the catalogue (see 'scgraph queries') or path to a .rq file.", show_default=False)],
+    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="Query parameter as NAME=VALUE; repeat for several.")] = None,
+    build_dir: Annotated[Path, typer.Option("--build-dir", help="Folder with dataset.nq from 'scgraph build'; without it the graph is built in memory.")] = Path("build"),
+    store: Annotated[str | None, typer.Option("--store", callback=store_spec, help=f"Where the graph is: {STORE_SPECS}; default oxigraph:BUILD_DIR/store if it exists, else memory.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress messages.")] = False,
+) -> None:
+    """Run a query of the catalogue (or a .rq file) over the graph and print the answer."""
+    from .. import catalogue, results
+    from ..store import SparqlStore, open_query_store
+
+    params = _params(param or [])
+    q = catalogue.get_query(name)
+    catalogue.bindings(q, params)  # report bad parameters before loading anything
+    catalogue.check_syntax(q)
+    st = open_query_store(StoreSpec.parse(store) if store else BuildFolder(build_dir).default_store())
+    try:
+        if not isinstance(st, SparqlStore) and st.is_empty():  # memory or a new embedded store
+            st.load_dataset(load_dataset(build_dir, quiet))
+        result = catalogue.run(st, q, params)
+    finally:
+        st.close()
+    if format is Format.table:
+        from rich.console import Console
+
+        console = Console()
+        if console.is_terminal:
+            console.print(results.to_table(result, title=q.title or q.name))
+        else:
+            typer.echo(results.to_text(result), nl=False)
+    else:
+        typer.echo(results.FORMATTERS[format.value](result), nl=False)
+
+
+def queries_cmd() -> None:
+    """List the queries of the catalogue: name and title; the analysts' questions first, then
+    the analysis exports that 'scgraph analyse' reads."""
+    from .. import catalogue
+
+    cat = catalogue.load_catalogue()
+    width = max((len(n) for n in cat), default=0)
+    questions, plumbing = catalogue.split_catalogue(cat)
+    for name in questions:
+        typer.echo(f"{name.ljust(width)}  {cat[name].title}".rstrip())
+    if plumbing:
+        typer.echo("\nAnalysis exports (bulk, unordered; read by 'scgraph analyse', 'plot', 'export-graph'):")
+        for name in plumbing:
+            typer.echo(f"{name.ljust(width)}  {cat[name].title}".rstrip())
