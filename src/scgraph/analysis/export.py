@@ -18,9 +18,9 @@ import networkx as nx
 
 from .. import files
 from .run import AnalysisResult
+from .params import EXPORT_FORMATS as FORMATS
 from .params import NETWORKS
 
-FORMATS: tuple[str, ...] = ("graphml", "gexf", "html")
 #: The HTML page draws at most this many nodes per network (the most central ones).
 HTML_MAX_NODES = 1500
 

@@ -38,6 +38,8 @@ from .networks import _str, select  # noqa: E402
 from .run import AnalysisResult  # noqa: E402
 from ..store import Store  # noqa: E402
 from ..errors import PlotError
+from .params import FIGURE_FORMATS as FORMATS
+from .params import FIGURES as KINDS
 from .params import NETWORKS
 
 #: Okabe and Ito, "Color Universal Design" (2008), https://jfly.uni-koeln.de/color/
@@ -50,8 +52,6 @@ KIND_COLORS = {"project": OKABE_ITO["blue"], "initiative": OKABE_ITO["vermillion
                "city": OKABE_ITO["sky blue"], "theme": OKABE_ITO["grey"]}
 COMMUNITY_COLORS = [OKABE_ITO[c] for c in ("blue", "orange", "bluish green", "vermillion",
                                             "reddish purple", "sky blue", "yellow", "black")]
-KINDS = ("network", "hierarchy", "timeline", "heatmap", "map", "lighthouse-map", "lighthouse-network")
-FORMATS = ("png", "svg", "pdf")
 MAX_DRAWN = 400  # the network figure draws at most this many nodes (highest PageRank)
 MAX_LABELS = 15  # the map labels at most this many cities (most projects)
 MAX_ROWS = 60  # the hierarchy and the heatmap show at most this many projects / themes

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..analysis.params import MAX_SHARED, NETWORKS
+from ..analysis.params import MAX_SHARED, NETWORKS, FigureFormat, FigureKind, Method, Network
 from ..layout import STORE_SPECS, BuildFolder, StoreSpec
 from .common import progress
 from .common import store_spec as check_store
@@ -24,36 +24,9 @@ if TYPE_CHECKING:
     from ..store import Store
 
 
-class Method(str, Enum):
-    adamic_adar = "adamic-adar"
-    jaccard = "jaccard"
-    resource_allocation = "resource-allocation"
+class ExportChoice(str, Enum):
+    """``--format`` of export-graph: each of :class:`~scgraph.analysis.params.ExportFormat`, or all."""
 
-
-class FigureKind(str, Enum):
-    network = "network"
-    hierarchy = "hierarchy"
-    timeline = "timeline"
-    heatmap = "heatmap"
-    map = "map"
-    lighthouse_map = "lighthouse-map"
-    lighthouse_network = "lighthouse-network"
-
-
-class FigureFormat(str, Enum):
-    png = "png"
-    svg = "svg"
-    pdf = "pdf"
-
-
-class Network(str, Enum):
-    heterogeneous = "heterogeneous"
-    project = "project"
-    organisation = "organisation"
-    city = "city"
-
-
-class ExportFormat(str, Enum):
     all = "all"
     graphml = "graphml"
     gexf = "gexf"
@@ -232,7 +205,7 @@ def plot_cmd(
 
 
 def export_cmd(
-    format: Annotated[ExportFormat, typer.Option("--format", "-f", help="graphml, gexf, html (one self-contained interactive page, works offline) or all.")] = ExportFormat.all,
+    format: Annotated[ExportChoice, typer.Option("--format", "-f", help="graphml, gexf, html (one self-contained interactive page, works offline) or all.")] = ExportChoice.all,
     network: Annotated[list[Network] | None, typer.Option("--network", help="Networks to export as GraphML/GEXF (default: all four); repeat for several.")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder to write to (default: BUILD_DIR/analysis).", show_default=False)] = None,
     seed: Seed = 0,
@@ -248,7 +221,7 @@ def export_cmd(
     """
     from ..analysis.export import FORMATS, export
 
-    formats = FORMATS if format is ExportFormat.all else (format.value,)
+    formats = FORMATS if format is ExportChoice.all else (format.value,)
     nets = tuple(n.value for n in network) if network else NETWORKS
     st = open_loaded(build_dir, data, store, quiet)
     try:
