@@ -9,6 +9,13 @@ and Turtle), the question page and the catalogue.
 
     .venv/bin/python bench/load_test.py --clients 8 --seconds 10 --build-dir build
     .venv/bin/python bench/load_test.py --url http://127.0.0.1:8000   # a server already running
+
+``--starvation`` measures instead how long a light query (``ASK {}``) waits while the server is
+under the two attacks of issue 14: HEAVY queries that hold every main worker, and HALF_OPEN
+slow connections that send a request head one byte at a time (slowloris), each alone and both
+at once:
+
+    .venv/bin/python bench/load_test.py --starvation --heavy 2 --half-open 50 --dataset tests/data/server/dataset.trig
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 REPO = Path(__file__).resolve().parents[1]
@@ -66,10 +74,12 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serve(build_dir: Path | None, dataset: Path | None, workers: int, queries: Path | None = None) -> Iterator[str]:
+def serve(build_dir: Path | None, dataset: Path | None, workers: int, queries: Path | None = None,
+          options: list[str] | None = None) -> Iterator[str]:
     """``scgraph serve`` in a subprocess; yields its URL once it answers, stops it after."""
     port = _free_port()
-    cmd = [str(Path(sys.executable).parent / "scgraph"), "serve", "--port", str(port), "--workers", str(workers)]
+    cmd = [str(Path(sys.executable).parent / "scgraph"), "serve", "--port", str(port), "--workers", str(workers),
+           *(options or [])]
     if build_dir is not None:
         cmd += ["--build-dir", str(build_dir)]
     if dataset is not None:
@@ -169,6 +179,97 @@ def run_load(url: str, clients: int = 8, seconds: float = 10.0, timeout: float =
                   max_ms=round(ms[-1], 1) if ms else 0.0, failure_examples=sorted(set(failures))[:10])
 
 
+#: A query that runs for many seconds on any graph with a few dozen triples (a 6-way cross join).
+HEAVY = ("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o . "
+         "?q ?r ?t }")
+
+
+def _probe(parts: Any, timeout: float = 30.0) -> tuple[float, int]:
+    """Seconds and status of one ``ASK {}`` on a new connection."""
+    started = time.perf_counter()
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    try:
+        conn.request("GET", "/sparql?" + urlencode({"query": "ASK {}"}))
+        resp = conn.getresponse()
+        resp.read()
+        status = resp.status
+    except (OSError, http.client.HTTPException):
+        status = 0
+    finally:
+        conn.close()
+    return time.perf_counter() - started, status
+
+
+def run_starvation(url: str, heavy: int = 2, half_open: int = 50, probes: int = 10) -> dict[str, Any]:
+    """Latency of a light query (``ASK {}``, ``probes`` times) alone, while ``heavy`` heavy
+    queries run, while ``half_open`` slow connections trickle their headers, and with both."""
+    parts = urlsplit(url)
+    out: dict[str, Any] = {}
+    stop = threading.Event()
+
+    def heavy_client() -> None:
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=120)
+        try:
+            conn.request("GET", "/sparql?" + urlencode({"query": HEAVY}))
+            conn.getresponse().read()
+        except (OSError, http.client.HTTPException):
+            pass
+        conn.close()
+
+    def slow_client(sock: socket.socket) -> None:
+        head = b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 10_000
+        for b in head:
+            if stop.wait(0.5):
+                break
+            try:
+                sock.send(bytes([b]))
+            except OSError:
+                break  # the server cut it: what the header deadline is for
+        sock.close()
+
+    def measure(label: str) -> None:
+        times, statuses = [], []
+        for _ in range(probes):
+            t, status = _probe(parts)
+            times.append(t * 1000)
+            statuses.append(status)
+            time.sleep(0.05)
+        out[label] = {"p50_ms": round(statistics.median(times), 1), "max_ms": round(max(times), 1),
+                      "statuses": sorted(set(statuses))}
+
+    def with_heavy() -> list[threading.Thread]:
+        threads = [threading.Thread(target=heavy_client, daemon=True) for _ in range(heavy)]
+        for t in threads:
+            t.start()
+        time.sleep(0.5)  # let them take the main workers
+        return threads
+
+    def with_half_open() -> list[socket.socket]:
+        socks = []
+        for _ in range(half_open):
+            s = socket.create_connection((parts.hostname, parts.port), timeout=5)
+            socks.append(s)
+            threading.Thread(target=slow_client, args=(s,), daemon=True).start()
+        time.sleep(0.5)
+        return socks
+
+    measure("alone")
+    threads = with_heavy()
+    measure(f"{heavy} heavy queries")
+    for t in threads:
+        t.join(120)
+    socks = with_half_open()
+    measure(f"{half_open} half-open connections")
+    threads = with_heavy()
+    measure(f"{heavy} heavy + {half_open} half-open")
+    stop.set()
+    for t in threads:
+        t.join(120)
+    for s in socks:
+        s.close()
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--clients", type=int, default=8)
@@ -179,7 +280,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--queries", type=Path, default=None, help="folder of .rq files for the question page")
     ap.add_argument("--url", default=None, help="load a server already running here instead")
     ap.add_argument("--json", type=Path, default=None, help="also write the result as JSON to this file")
+    ap.add_argument("--starvation", action="store_true", help="measure a light query under heavy queries and slow connections instead")
+    ap.add_argument("--heavy", type=int, default=2, help="--starvation: heavy queries at once")
+    ap.add_argument("--half-open", type=int, default=50, help="--starvation: slow half-open connections")
+    ap.add_argument("--timeout", type=float, default=5.0, help="--starvation: the server's --timeout")
+    ap.add_argument("--light-workers", type=int, default=1, help="--starvation: the server's --light-workers (0: no light lane)")
     args = ap.parse_args(argv)
+    if args.starvation:
+        build = args.build_dir if args.build_dir or args.dataset else REPO / "build"
+        with serve(build, args.dataset, args.workers, args.queries,
+                   ["--timeout", str(args.timeout), "--header-timeout", "10",
+                    "--light-workers", str(args.light_workers)]) as url:
+            found = run_starvation(url, args.heavy, args.half_open)
+        machine = f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, load {os.getloadavg()[0]:.2f}"
+        for label, r in found.items():
+            print(f"ASK {{}} {label}: p50 {r['p50_ms']} ms, max {r['max_ms']} ms, statuses {r['statuses']}")
+        print(machine)
+        return 0 if all(r["max_ms"] < 1000 and r["statuses"] == [200] for r in found.values()) else 1
     if args.url:
         result = run_load(args.url, args.clients, args.seconds)
     else:

@@ -28,7 +28,7 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("foundation", [
         "scgraph", "scgraph.errors", "scgraph.namespaces", "scgraph.resources", "scgraph.files",
         "scgraph.parse", "scgraph.terms", "scgraph.layout", "scgraph.store", "scgraph.catalogue",
-        "scgraph.gazetteer", "scgraph.results",
+        "scgraph.gazetteer", "scgraph.results", "scgraph.sparql_guard",
     ]),
     ("import", ["scgraph.importers.*"]),
     ("assemble", ["scgraph.assemble"]),

@@ -10,7 +10,6 @@ parameters is asked with the example of :data:`PARAMS`.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest

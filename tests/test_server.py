@@ -3,10 +3,7 @@ HTTP, against the server running on 127.0.0.1 over tests/data/server/dataset.tri
 
 from __future__ import annotations
 
-import csv
 import http.client
-import io
-import json
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -18,7 +15,7 @@ from rdflib.namespace import RDFS
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from server_fixtures import running_server
 from SPARQLWrapper import CSV, JSON, N3, TSV, XML, SPARQLWrapper, TURTLE
-from SPARQLWrapper.SPARQLExceptions import EndPointInternalError, QueryBadFormed
+from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 
 ID = "https://w3id.org/scgraph/id/"
 PER_CITY = """PREFIX scg: <https://w3id.org/scgraph/ontology#>

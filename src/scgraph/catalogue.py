@@ -16,6 +16,7 @@ are written by :mod:`scgraph.results`.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from rdflib.namespace import XSD
 from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.term import Node
 
-from . import parse, resources
+from . import parse, resources, sparql_guard
 from .errors import QueryError, SourceError
 from .namespaces import PREFIXES
 from .store import QueryResult, Store, query_error
@@ -202,16 +203,30 @@ def bindings(query: Query, params: dict[str, str]) -> dict[str, Node]:
     return out
 
 
-def check_syntax(query: Query) -> None:
-    """Raise a QueryError naming the file and line if the SPARQL does not parse.
+def check_syntax(query: Query, allow_service: Iterable[str] = ()) -> None:
+    """Raise a QueryError naming the file and line if the SPARQL does not parse, or if
+    :func:`scgraph.sparql_guard.check` refuses it (federation off the allow-list, ``LOAD``,
+    nesting too deep to parse safely).
 
-    Oxigraph decides; rdflib's parser, which points at the offending line more precisely,
-    words the error when it fails too.
+    Nothing remote is ever contacted: the guard runs first, and a query with an allowed
+    ``SERVICE`` is checked by rdflib's parser alone (Oxigraph's check evaluates the query on an
+    empty store, which would call the service). Otherwise Oxigraph decides; rdflib's parser,
+    which points at the offending line more precisely, words the error when it fails too.
     """
+    where = query.path or query.name
+    try:
+        found = sparql_guard.check(query.sparql, allow_service=allow_service)
+    except QueryError as e:
+        raise QueryError(str(e), path=where) from None
+    if found.services:
+        try:
+            parseQuery(query.sparql)
+        except Exception as rdflib_error:  # noqa: BLE001 - pyparsing's ParseException, RecursionError
+            raise query_error(rdflib_error, where=where) from None
+        return
     try:
         ox.Store().query(query.sparql)
     except SyntaxError as e:
-        where = query.path or query.name
         try:
             parseQuery(query.sparql)
         except Exception as rdflib_error:  # pyparsing's ParseException
@@ -219,8 +234,20 @@ def check_syntax(query: Query) -> None:
         raise query_error(e, where=where) from None
 
 
-def run(store: Store, query: Query, params: dict[str, str] | None = None) -> QueryResult:
-    """Run a catalogue query on ``store`` with ``params`` (strings, converted to terms)."""
+def run(store: Store, query: Query, params: dict[str, str] | None = None,
+        allow_service: Iterable[str] = ()) -> QueryResult:
+    """Run a catalogue query on ``store`` with ``params`` (strings, converted to terms).
+
+    ``SERVICE`` is refused unless its endpoint is under one of ``allow_service``; on the
+    in-memory store (rdflib, which fetches them) ``FROM`` and ``FROM NAMED`` are refused too.
+    """
+    from .store import MemoryStore
+
     bound = bindings(query, params or {})
-    check_syntax(query)
+    check_syntax(query, allow_service)
+    try:
+        sparql_guard.check(query.sparql, allow_service=allow_service,
+                           fetches_dataset=isinstance(store, MemoryStore))
+    except QueryError as e:
+        raise QueryError(str(e), path=query.path or query.name) from None
     return store.query(query.sparql, bound)

@@ -1,16 +1,22 @@
-"""Atomic writes and generations: every output of scgraph changes whole or not at all.
+"""Atomic writes, generations and locks: every output of scgraph changes whole or not at all.
 
 Every output goes through :func:`write_atomic` (or :func:`atomic_path`), so a failure or a kill
 at any moment leaves the previous file in place, never half a file. Groups of outputs that must
 change together (a store, a release, the files of a build) are written as a new *generation*
 folder and switched in with one atomic rename of a symbolic link (:func:`replace_folder`,
 :func:`replace_files`). :func:`kill_point` is the hook the fault tests kill a command at.
+
+Two kinds of advisory ``flock`` locks make commands that run at once safe (see "Locks" below):
+one writer at a time per folder (:func:`exclusive`, ``FOLDER/.lock``), and no generation pruned
+while a reader holds it (:func:`hold_generation`, ``GENERATION/.readers``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
+import fcntl
 import os
 import shutil
 import signal
@@ -19,8 +25,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-
-
+from .errors import StoreError
 
 # --------------------------------------------------------------------------- writing
 
@@ -198,13 +203,17 @@ def new_generation(path: Path | str) -> Iterator[Path]:
 
 
 def prune_generations(path: Path | str, keep: Iterable[Path | None]) -> None:
-    """Remove the generation folders of ``path`` but those in ``keep`` (and stray links)."""
+    """Remove the generation folders of ``path`` but those in ``keep`` (and stray links), and
+    never one a reader holds (:func:`hold_generation`): that one is left for a later prune."""
+    path = Path(path)
     kept = {Path(k).resolve() for k in keep if k is not None}
+    for trash in path.parent.glob(_TRASH.format(name=path.name) + "*"):  # a kill mid-removal
+        shutil.rmtree(trash, ignore_errors=True)
     for old in generations(path):
         if old.is_symlink():
             old.unlink()  # a link a kill left before _swap_real_folder's exchange
         elif old.resolve() not in kept:
-            shutil.rmtree(old, ignore_errors=True)
+            _remove_unread(old, path.name)
 
 
 def link_folder(new: Path | str, name: str, target: Path | str) -> None:
@@ -354,3 +363,215 @@ def carry_files(folder: Path | str, new: Path | str, names: Iterable[str]) -> No
             os.link(os.path.realpath(src), Path(new) / name)  # link(2) would link the symlink
         elif src.is_dir():
             link_folder(new, name, src)
+
+
+# --------------------------------------------------------------------------- locks
+#
+# Two advisory flock(2) locks, which the kernel releases when their process ends however it
+# ends (a killed command never leaves a stale lock; PostgreSQL's postmaster.pid and Jena TDB's
+# tdb.lock play the same part):
+#
+# - the writers' lock ``FOLDER/.lock`` (:func:`exclusive`): one command at a time writes a build
+#   folder; a second one fails at once, naming the first (its pid, command and start time,
+#   which the holder writes into the file);
+# - the readers' lock ``GENERATION/.readers`` (:func:`hold_generation`): a reader holds it shared
+#   while it has the generation open; :func:`prune_generations` removes a generation only after
+#   taking it exclusively (without waiting: a generation in use is kept, and a later prune
+#   removes it) and renames the generation away before it lets go, so a reader that comes late
+#   finds the name gone and follows the link again.
+
+#: The writers' lock of a folder, and the readers' lock of a generation folder.
+LOCK = ".lock"
+READERS = ".readers"
+
+#: A generation being removed is first renamed to ``.NAME.trash-*`` (no reader can reach it).
+_TRASH = ".{name}.trash-"
+
+_OPEN_FLAGS = os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    """Whether ``path`` still names the file open as ``fd`` (not removed or replaced since)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    own = os.fstat(fd)
+    return (st.st_ino, st.st_dev) == (own.st_ino, own.st_dev)
+
+
+def _remove_unread(generation: Path, name: str) -> None:
+    """Remove the generation folder unless a reader holds it (see :func:`hold_generation`).
+
+    The readers' lock is taken exclusively without waiting; while it is held, the folder is
+    renamed out of reach, then removed. A reader that opened the lock file just before cannot
+    take it until the rename is done, and then finds the file's name gone and looks again.
+    """
+    if not generation.is_dir():
+        with contextlib.suppress(OSError):
+            generation.unlink()  # a stray file
+        return
+    try:
+        fd = os.open(generation / READERS, _OPEN_FLAGS, 0o666)
+    except OSError:
+        return  # cannot tell whether it is read: keep it
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return  # a reader holds it: keep it for a later prune
+        trash = Path(tempfile.mkdtemp(dir=generation.parent, prefix=_TRASH.format(name=name)))
+        os.rmdir(trash)
+        try:
+            os.rename(generation, trash)
+        except OSError:
+            return
+    finally:
+        os.close(fd)
+    shutil.rmtree(trash, ignore_errors=True)
+
+
+class GenerationHold:
+    """A shared hold of the readers' lock of one generation folder; :meth:`release` ends it."""
+
+    def __init__(self, folder: Path, fd: int | None) -> None:
+        self.folder = folder
+        self._fd = fd
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def release(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):  # at interpreter exit, too
+            self.release()
+
+
+def hold_generation(path: Path | str) -> GenerationHold:
+    """Resolve ``path`` (a link to a generation, or a real folder) and hold its readers' lock
+    shared, so that no :func:`prune_generations` removes the folder while it is read.
+
+    Returns the folder (open that, not ``path``: the link may switch meanwhile) with the hold.
+    A folder that is not there is returned unheld (the caller reports it). Where the lock file
+    can be neither created nor opened (a folder the user may not write), the hold is empty:
+    a writer who could prune the folder can always take the lock.
+    """
+    path = Path(path)
+    for _ in range(1000):
+        folder = Path(os.path.realpath(path))
+        if not folder.is_dir():
+            return GenerationHold(folder, None)
+        lock = folder / READERS
+        try:
+            fd = os.open(lock, _OPEN_FLAGS, 0o666)
+        except FileNotFoundError:
+            continue  # the folder was pruned (renamed away) since: follow the link again
+        except OSError:
+            try:
+                fd = os.open(lock, os.O_RDONLY | os.O_CLOEXEC)
+            except OSError:
+                return GenerationHold(folder, None)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH)  # a pruner holds it only for one rename
+        except OSError:
+            os.close(fd)
+            return GenerationHold(folder, None)  # no flock here (some network file systems)
+        if _same_file(fd, lock):
+            return GenerationHold(folder, fd)
+        os.close(fd)  # renamed away while we waited: follow the link again
+    raise StoreError("cannot hold the store: its generations change too fast", path=path)
+
+
+def _holder(fd: int) -> str:
+    """Who holds the writers' lock open as ``fd``: ``pid N, 'COMMAND', started HH:MM:SS``, as
+    the holder wrote it (it writes just after taking the lock: wait a moment for it)."""
+    for _ in range(20):
+        text = os.pread(fd, 4096, 0).decode("utf-8", "replace")
+        pid, command, started = (text.split("\n") + ["", "", ""])[:3]
+        if pid.isdigit() and started.replace(".", "", 1).isdigit():
+            when = time.strftime("%H:%M:%S", time.localtime(float(started)))
+            return f" (pid {pid}, {command!r}, started {when})"
+        time.sleep(0.025)
+    return ""
+
+
+def _take(folder: Path, command: str) -> int:
+    """Take the writers' lock of ``folder`` without waiting; return its file descriptor."""
+    lock = folder / LOCK
+    for _ in range(1000):
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        except FileNotFoundError:  # a new folder its maker removed again, as nothing was written
+            _make_folder(folder)
+            continue
+        except OSError as e:
+            raise StoreError(f"cannot create the lock file: {e.strerror}", path=lock) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as e:
+            holder = _holder(fd) if e.errno in (errno.EWOULDBLOCK, errno.EAGAIN) else None
+            os.close(fd)
+            if holder is None:
+                raise StoreError(f"cannot lock the build folder: {e.strerror}", path=folder) from None
+            raise StoreError(f"another scgraph command{holder} is writing this build folder; "
+                             "wait for it or use another --out/--build-dir", path=folder) from None
+        if _same_file(fd, lock):
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n{command}\n{time.time():.3f}\n".encode(), 0)
+            return fd
+        os.close(fd)  # the holder removed the file after we opened it: take the new one
+    raise StoreError("cannot lock the build folder: its lock file changes too fast", path=folder)
+
+
+@contextlib.contextmanager
+def exclusive(folder: Path | str, command: str) -> Iterator[Path]:
+    """Hold the writers' lock of ``folder`` (``FOLDER/.lock``, made as needed) for the block.
+
+    Never waits: while another process holds it, a :class:`~scgraph.errors.StoreError` at once,
+    ``FOLDER: another scgraph command (pid N, 'build', started HH:MM:SS) is writing this build
+    folder; ...``. ``command`` is what this one is (``build``, ``import cordis``, ``analyse``),
+    written into the lock file for that message. The lock file is removed when the block ends
+    (while still held, so a process that opened it meanwhile sees the name gone and opens the
+    new one); a killed process leaves it, unlocked, and the next command takes it over.
+    """
+    folder = Path(folder)
+    made = []  # the folders the lock makes, deepest first
+    for parent in (folder, *folder.absolute().parents):
+        if parent.exists() or parent.is_symlink():
+            break
+        made.append(parent)
+    _make_folder(folder)
+    fd = _take(folder, command)
+    try:
+        yield folder / LOCK
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(folder / LOCK)
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            for new in made:  # new folders in which the command wrote nothing (it failed)
+                new.rmdir()
+
+
+def _make_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise StoreError(f"cannot make the build folder: {e.strerror}", path=folder) from None
+    if not folder.is_dir():
+        raise StoreError("not a folder; give a build folder", path=folder)
+
+
+@contextlib.contextmanager
+def exclusive_all(folders: Iterable[Path | str], command: str) -> Iterator[None]:
+    """Hold the writers' locks of several folders (each once, in a fixed order) for the block."""
+    unique = {os.path.abspath(f): Path(f) for f in reversed(list(folders))}  # as first given
+    with contextlib.ExitStack() as stack:
+        for _key, folder in sorted(unique.items()):
+            stack.enter_context(exclusive(folder, command))
+        yield

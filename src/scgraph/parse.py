@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import re
+import stat
 import warnings
 import xml.sax
 from collections.abc import Iterable, Iterator
@@ -112,19 +113,57 @@ def max_literal_chars() -> int:
     return _limit("SCGRAPH_MAX_LITERAL_CHARS", MAX_LITERAL_CHARS)
 
 
+def _kind_problem(mode: int) -> str | None:
+    """Why a file of this ``st_mode`` is not read as an input, or None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "is a folder, not a file"
+    kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a character device"
+            if stat.S_ISCHR(mode) else "a block device" if stat.S_ISBLK(mode) else "a socket"
+            if stat.S_ISSOCK(mode) else "not a regular file")
+    return f"is {kind}, not a regular file"
+
+
+def require_regular_file(path: Path | str) -> int:
+    """The size of ``path``, a regular file (symbolic links followed); else a one-line
+    :class:`SourceError` before anything is opened: a FIFO would block the reader, a device
+    (``/dev/zero``) would never end, a folder is no file."""
+    path = Path(path)
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise SourceError("no such file", path=path) from None
+    except PermissionError:
+        raise SourceError("cannot read the file (permission denied)", path=path) from None
+    except OSError as e:
+        raise SourceError(f"cannot read the file ({e.strerror})", path=path) from None
+    why = _kind_problem(st.st_mode)
+    if why:
+        raise SourceError(why, path=path)
+    return st.st_size
+
+
 def read_bytes(path: Path | str) -> bytes:
     """Read a whole input file, turning OS errors into one-line :class:`SourceError`.
 
-    Files larger than :func:`max_input_bytes` are refused before anything is read.
+    Only regular files are read (:func:`require_regular_file`); files larger than
+    :func:`max_input_bytes` are refused before anything is read, and a file that grows past
+    the limit while it is read is refused too.
     """
     path = Path(path)
+    size = require_regular_file(path)
+    limit = max_input_bytes()
+
+    def too_large(n: int) -> SourceError:
+        return SourceError(f"the file is {n:,} bytes, over the limit of {limit:,} bytes for one "
+                           "input file; set SCGRAPH_MAX_INPUT_BYTES to raise it", path=path)
+
+    if size > limit:
+        raise too_large(size)
     try:
-        size = path.stat().st_size
-        limit = max_input_bytes()
-        if size > limit and path.is_file():
-            raise SourceError(f"the file is {size:,} bytes, over the limit of {limit:,} bytes for "
-                              "one input file; set SCGRAPH_MAX_INPUT_BYTES to raise it", path=path)
-        return path.read_bytes()
+        with path.open("rb") as f:
+            data = f.read(limit + 1)
     except FileNotFoundError:
         raise SourceError("no such file", path=path) from None
     except IsADirectoryError:
@@ -133,6 +172,9 @@ def read_bytes(path: Path | str) -> bytes:
         raise SourceError("cannot read the file (permission denied)", path=path) from None
     except OSError as e:
         raise SourceError(f"cannot read the file ({e.strerror})", path=path) from None
+    if len(data) > limit:
+        raise too_large(len(data))
+    return data
 
 
 def decode_utf8(data: bytes, path: Path | str) -> str:
@@ -183,12 +225,52 @@ def _remote_contexts(node: object) -> Iterator[str]:
             yield from _remote_contexts(item)
 
 
+#: The deepest nesting of JSON arrays and objects accepted in JSON-LD: ``json`` and rdflib's
+#: JSON-LD parser recurse once per level, and Python's stack allows about 1,000.
+MAX_NESTING = 100
+#: The most prefix declarations one Turtle, TriG or N3 file may hold. rdflib binds each into a
+#: namespace trie at a cost that grows with the number bound so far (10^4 took 5 s, 2·10^4
+#: 25 s); real files declare a few dozen.
+MAX_PREFIXES = 1_000
+
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+_PREFIX_DECL = re.compile(r"(?:^|(?<=[\s.;}]))(?:@prefix|(?i:prefix))\s+[^\s:<]*:\s*<", re.MULTILINE)
+
+
+def _refuse_deep_json(text: str, path: Path) -> None:
+    """JSON nested deeper than :data:`MAX_NESTING`: refused before ``json.loads`` and rdflib,
+    which would recurse until Python's stack runs out."""
+    depth = 0
+    for m in _JSON_TOKEN.finditer(text):
+        c = m.group()
+        if c in "[{":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise SourceError(f"JSON nested more than {MAX_NESTING} levels deep; flatten it",
+                                  path=path, line=_line_of(text, m.start()))
+        elif c in "]}":
+            depth -= 1
+
+
+def _refuse_many_prefixes(text: str, path: Path) -> None:
+    """More than :data:`MAX_PREFIXES` prefix declarations: refused before rdflib binds them."""
+    for n, m in enumerate(_PREFIX_DECL.finditer(text), start=1):
+        if n > MAX_PREFIXES:
+            raise SourceError(f"more than {MAX_PREFIXES:,} prefix declarations; declare only "
+                              "the prefixes the file uses", path=path,
+                              line=_line_of(text, m.start()))
+
+
 def _refuse_remote_contexts(text: str, path: Path) -> None:
     """JSON-LD ``@context`` must be inline: rdflib would fetch a remote one from the network."""
+    _refuse_deep_json(text, path)
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as e:
         raise SourceError(f"bad JSON: {e.msg}", path=path, line=e.lineno) from None
+    except RecursionError:  # pragma: no cover - _refuse_deep_json stops it first
+        raise SourceError(f"JSON nested more than {MAX_NESTING} levels deep; flatten it",
+                          path=path) from None
     for ctx in _remote_contexts(doc):
         needle = json.dumps(ctx)
         at = text.find(needle)
@@ -308,6 +390,8 @@ def parse_into(target: Graph | Dataset, path: Path | str, format: str | None = N
         _refuse_xml_declarations(text, path)
     elif fmt == "json-ld":
         _refuse_remote_contexts(text, path)
+    elif fmt in ("turtle", "trig", "n3"):
+        _refuse_many_prefixes(text, path)
     scratch: Graph | Dataset = Dataset() if fmt in QUAD_FORMATS else Graph()
     try:
         with _quiet_rdflib():

@@ -8,11 +8,13 @@ passed as RDF terms (``bindings``), never pasted into the query text.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import os
 import re
 import socket
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -28,7 +30,7 @@ from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.term import Node
 
 from . import files, parse
-from .layout import StoreSpec
+from .layout import StoreSpec, check_store, lost_store
 from .errors import QueryError, StoreError
 from .namespaces import bind_prefixes
 from .terms import QuadLike, from_json, from_ox, graph_id, ox_quad, rdflib_quad, to_ox
@@ -273,6 +275,9 @@ class OxigraphStore:
     """An embedded Oxigraph store, in memory (``path=None``) or on disk at ``path``."""
 
     def __init__(self, path: Path | str | None = None, *, read_only: bool = False) -> None:
+        # Read-only on disk: the generation the link names now is opened and held (its
+        # readers' lock, shared) until close(), so that no writer prunes it meanwhile.
+        self._hold: files.GenerationHold | None = None
         try:
             if path is None:
                 self.store = ox.Store()
@@ -280,10 +285,13 @@ class OxigraphStore:
                 if not Path(path).is_dir():
                     raise StoreError("no Oxigraph store here; build one with "
                                      f"'scgraph build --store oxigraph:{path}'", path=path)
-                self.store = ox.Store.read_only(str(path))
+                self._hold = files.hold_generation(path)
+                self.store = ox.Store.read_only(str(self._hold.folder))
             else:
                 self.store = ox.Store(str(path))
         except OSError as e:
+            if self._hold is not None:
+                self._hold.release()
             raise StoreError(f"cannot open the Oxigraph store: {' '.join(str(e).split())[:200]}",
                              path=path) from None
         self.path = path
@@ -369,6 +377,8 @@ class OxigraphStore:
         if self.path is not None and not self.read_only:
             self.store.flush()
         self.store = ox.Store()
+        if self._hold is not None:  # after the store is let go
+            self._hold.release()
 
 
 # --------------------------------------------------------------------------- quads
@@ -446,6 +456,85 @@ def _endpoints(url: str) -> tuple[str, str, str]:
     return query, overrides.get("update", root + "/update"), overrides.get("store", root + "/store")
 
 
+#: The most bytes one answer of a remote endpoint may have (``SCGRAPH_SPARQL_MAX_BYTES``).
+SPARQL_MAX_BYTES = 1 << 30
+#: The most seconds one request to a remote endpoint may take in all, connection, headers and
+#: body together (``SCGRAPH_SPARQL_DEADLINE``): the per-read timeout alone never ends an
+#: endpoint that trickles a byte a second.
+SPARQL_DEADLINE = 600.0
+
+
+def _env_positive(name: str, default: float) -> float:
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < float("inf"):
+        raise StoreError(f"{name} must be a positive number, got {text!r}")
+    return value
+
+
+class _Watch:
+    """The socket of one request, shut down by a timer at the request's total deadline."""
+
+    def __init__(self) -> None:
+        self.sock: socket.socket | None = None
+        self.expired = False
+
+    def fire(self) -> None:
+        self.expired = True
+        sock = self.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)  # wakes a read blocked on a trickling server
+
+
+def _watched_opener(watch: _Watch) -> urllib.request.OpenerDirector:
+    """A urllib opener whose connections tell ``watch`` their socket."""
+    def watched(base: type[http.client.HTTPConnection]) -> type[http.client.HTTPConnection]:
+        class Connection(base):  # type: ignore[valid-type,misc]
+            def connect(self) -> None:
+                super().connect()
+                watch.sock = self.sock
+
+        return Connection
+
+    class HTTP(urllib.request.HTTPHandler):
+        def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+            return self.do_open(watched(http.client.HTTPConnection), req)
+
+    class HTTPS(urllib.request.HTTPSHandler):
+        def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+            return self.do_open(watched(http.client.HTTPSConnection), req,
+                                context=getattr(self, "_context", None))
+
+    return urllib.request.build_opener(HTTP(), HTTPS())
+
+
+class _AnswerTooLarge(Exception):
+    pass
+
+
+def _read_capped(resp: object, limit: int) -> bytes:
+    """The body of ``resp``, read as it comes (``read1``), refused past ``limit`` bytes."""
+    length = getattr(resp, "headers", {}).get("Content-Length")
+    if length and length.isdigit() and int(length) > limit:
+        raise _AnswerTooLarge
+    parts: list[bytes] = []
+    total = 0
+    while True:
+        chunk = resp.read1(1 << 16)  # type: ignore[attr-defined]
+        if not chunk:
+            return b"".join(parts)
+        total += len(chunk)
+        if total > limit:
+            raise _AnswerTooLarge
+        parts.append(chunk)
+
+
 class SparqlStore:
     """Any SPARQL 1.1 endpoint, through the Query, Update and Graph Store HTTP protocols.
 
@@ -456,12 +545,18 @@ class SparqlStore:
     """
 
     def __init__(self, url: str, *, timeout: float = 60.0, retries: int = 2,
-                 chunk: int = 200_000) -> None:
+                 chunk: int = 200_000, deadline: float | None = None,
+                 max_bytes: int | None = None) -> None:
         self.url = url
         self.query_url, self.update_url, self.store_url = _endpoints(url)
         self.timeout = timeout
         self.retries = retries
         self.chunk = chunk
+        #: seconds one request may take in all; bytes one answer may have
+        self.deadline = deadline if deadline is not None else max(
+            _env_positive("SCGRAPH_SPARQL_DEADLINE", SPARQL_DEADLINE), timeout)
+        self.max_bytes = max_bytes if max_bytes is not None else int(
+            _env_positive("SCGRAPH_SPARQL_MAX_BYTES", SPARQL_MAX_BYTES))
 
     # ------------------------------------------------------------------ HTTP
 
@@ -474,33 +569,58 @@ class SparqlStore:
             if attempt:
                 time.sleep(min(0.25 * 2 ** (attempt - 1), 2.0))
             req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+            watch = _Watch()
+            timer = threading.Timer(self.deadline, watch.fire)  # the total deadline
+            timer.daemon = True
+            timer.start()
             try:
-                with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                    return resp.status, resp.headers.get("Content-Type", ""), resp.read()
+                with _watched_opener(watch).open(req, timeout=self.timeout) as resp:
+                    body = _read_capped(resp, self.max_bytes)
+                    if watch.expired:  # the shut-down socket read as the end of the body
+                        raise TimeoutError
+                    return resp.status, resp.headers.get("Content-Type", ""), body
+            except _AnswerTooLarge:
+                raise StoreError(f"the answer of the SPARQL endpoint {url} is over "
+                                 f"{self.max_bytes:,} bytes; set SCGRAPH_SPARQL_MAX_BYTES to "
+                                 "raise the limit") from None
             except urllib.error.HTTPError as e:
-                body = e.read().decode("utf-8", "replace")
+                if watch.expired:
+                    raise self._late(url) from None
+                text = e.read().decode("utf-8", "replace")[:100_000]
                 if e.code == 404 and ok_missing:
                     return 404, "", b""
                 if e.code in _RETRY_STATUS:
                     last = f"HTTP {e.code} {e.reason}"
                     continue
                 if e.code == 400:
-                    raise query_error(RuntimeError(body or e.reason)) from None
-                first = " ".join(body.split())[:200]
+                    raise query_error(RuntimeError(text or e.reason)) from None
+                first = " ".join(text.split())[:200]
                 raise StoreError(f"the SPARQL endpoint {url} answered HTTP {e.code} {e.reason}"
                                  + (f": {first}" if first else "")) from None
             except (TimeoutError, socket.timeout):
+                if watch.expired:
+                    raise self._late(url) from None
                 last = f"no answer within {self.timeout:g} s"
             except urllib.error.URLError as e:
+                if watch.expired:
+                    raise self._late(url) from None
                 reason = e.reason
                 if isinstance(reason, (TimeoutError, socket.timeout)):
                     last = f"no answer within {self.timeout:g} s"
                 else:
                     last = str(getattr(reason, "strerror", None) or reason)
-            except (ConnectionError, OSError) as e:
-                last = str(getattr(e, "strerror", None) or e)
+            except (ConnectionError, OSError, http.client.HTTPException) as e:
+                if watch.expired:
+                    raise self._late(url) from None
+                last = str(getattr(e, "strerror", None) or e) or type(e).__name__
+            finally:
+                timer.cancel()
         tries = f" (tried {attempts} times)" if attempts > 1 else ""
         raise StoreError(f"cannot reach the SPARQL endpoint {url}: {last}{tries}")
+
+    def _late(self, url: str) -> StoreError:
+        return StoreError(f"the SPARQL endpoint {url} did not answer in full within "
+                          f"{self.deadline:g} s; set SCGRAPH_SPARQL_DEADLINE to raise the limit")
 
     def _graph_store_url(self, graph: Node) -> str:
         return f"{self.store_url}?{urllib.parse.urlencode({'graph': str(graph)})}"
@@ -694,7 +814,13 @@ def replace_store(path: Path | str) -> Iterator[OxigraphStore]:
     leaves the previous store at ``path`` whole and readable. The previous generation is kept
     (a reader may still have it open) and older ones, and leftovers of killed builds, removed.
     A real folder at ``path`` (not made by this function) is moved aside to a generation first.
+    A link whose generation is gone is an error (:func:`scgraph.layout.check_store`): the
+    caller would copy nothing from it and lose its graphs without a word. Hold the writers'
+    lock of the folder around it (:func:`scgraph.files.exclusive`); readers are safe without.
     """
+    path = Path(path)
+    if lost_store(path):
+        check_store(path)
     with files.replace_folder(path, stage="store-switch", keep_previous=True) as new_dir:
         store = OxigraphStore(new_dir)
         try:
@@ -740,8 +866,6 @@ def open_query_store(spec: str | StoreSpec) -> Store:
     from an empty store in place of the one it was asked for."""
     spec = StoreSpec.parse(spec)
     if spec.path is not None:
-        if not spec.path.exists():
-            raise StoreError("no such store (run 'scgraph build' or 'scgraph import' first)",
-                             path=spec.path)
-        return OxigraphStore(spec.path, read_only=True)
+        check_store(spec.path)  # a link whose generation is gone, registry files but no store
+        return OxigraphStore(spec.path, read_only=True)  # holds its generation until close()
     return open_store(spec)

@@ -10,6 +10,12 @@ switched in only when the build succeeds.
 
 Which store, when none is given: ``oxigraph:OUT/store`` if that exists (registry data was
 imported or a store build was made), else none (the in-memory build of the curated data).
+
+A build holds the build folder's writers' lock (:meth:`~scgraph.layout.BuildFolder.writing`,
+``OUT/.lock``) for its whole run, and that of the folder of another on-disk store it writes: a
+second ``build``, ``import`` or ``analyse`` of the same folder fails at once, naming it, and
+changes nothing. A store link whose generation is gone is an error, not a new store without the
+registry graphs it held (:func:`scgraph.layout.check_store`).
 """
 
 from __future__ import annotations
@@ -22,12 +28,13 @@ from pathlib import Path
 from rdflib import Dataset, URIRef
 
 from ..assemble import assemble, named_graphs
-from ..layout import BuildFolder, StoreSpec
+from ..layout import BuildFolder, StoreSpec, check_store, lost_store
 from ..errors import NotConformant
 from ..namespaces import GRAPH, INFERRED_GRAPH, short
 from ..files import (
     OUTPUTS,
     carry_files,
+    exclusive_all,
     kill_point,
     link_folder,
     new_generation,
@@ -89,8 +96,28 @@ def build(out_dir: Path | str = Path("build"), *, root: Path | None = None,
     dumps are replaced only when the data conforms: on violations the previous dumps stay
     as they were and NotConformant is raised (carrying the report) after the report is written.
     The files of ``out_dir`` change all at once (:func:`write_outputs`).
+
+    The build holds the writers' lock of ``out_dir`` (and of the folder of an on-disk
+    ``store`` elsewhere) throughout; another command writing it is a StoreError at once. When
+    ``OUT/store`` is a link whose generation is gone, the build stops with a StoreError rather
+    than build a store without the registry graphs the lost one held: the registry files
+    (``OUT/registry/*.nq``) rebuild it once the link is removed, but graphs imported straight
+    into the store (``import --store``) exist nowhere else, and only the user knows whether
+    there were any.
     """
     folder = BuildFolder.of(out_dir)
+    get_engine(engine)  # every option is checked before any work: the engine, the store
+    spec = StoreSpec.parse(store) if store is not None else None
+    if spec is not None and spec.kind != "memory":
+        target_for(spec, folder)  # a store a build cannot write
+    folders = [folder.path] + ([spec.path.parent] if spec is not None and spec.path is not None else [])
+    with exclusive_all(folders, "build"):
+        return _build(folder, root=root, progress=progress, spec=spec, registry=registry, engine=engine)
+
+
+def _build(folder: BuildFolder, *, root: Path | None, progress: Progress | None,
+           spec: StoreSpec | None, registry: Sequence[Path], engine: str) -> BuildResult:
+    """:func:`build`, with the build folder's writers' lock held."""
     out_dir = folder.path
     say = progress or (lambda _step: None)
     timings: dict[str, float] = {}
@@ -99,11 +126,12 @@ def build(out_dir: Path | str = Path("build"), *, root: Path | None = None,
         say(message)
         return time.perf_counter()
 
-    # Every option is checked before any work: the engine, the store and its target.
-    get_engine(engine)
     recover_folder(folder.store)  # a store a killed switch left moved aside
     registry = [*registry, *folder.registry_files()]
-    spec = StoreSpec.parse(store) if store is not None else folder.build_store(bool(registry))
+    if spec is None:
+        spec = folder.build_store(bool(registry))
+    if spec is not None and spec.path is not None and lost_store(spec.path):
+        check_store(spec.path)  # a link whose generation is gone: its registry graphs with it
     target = target_for(spec, folder) if spec is not None and spec.kind != "memory" else None
 
     t = step("Assembling the ontology, reference data and sources")
@@ -187,6 +215,7 @@ def replace_store_graph(out_dir: Path | str, name: URIRef, source: Path) -> int:
     The store in use is never written (a server or a query may read it): a new generation is
     made from it (Oxigraph's backup, hard links to its files), changed, and switched in with
     the build's files, as a build does (:func:`write_outputs`); a kill leaves the old one.
+    The caller holds the build folder's writers' lock (as ``scgraph analyse`` does).
     """
     import pyoxigraph as ox
 

@@ -29,7 +29,8 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Dataset
 
-from ..errors import StoreError
+from ..errors import SourceError, StoreError
+from ..parse import require_regular_file
 from ..namespaces import GRAPH, INFERRED_GRAPH, METADATA_GRAPH, ONTOLOGY_GRAPH
 from ..reason.rules import read_schema
 from ..reason.stream import NotOneGraph, Source, load_and_infer, single_graph
@@ -56,8 +57,10 @@ def registry_sources(files: Sequence[Path], old: OxigraphStore | None, tmp: Path
     scratch: OxigraphStore | None = None
     for path in files:
         path = Path(path)
-        if not path.is_file():
-            raise StoreError("no such file", path=path)
+        try:
+            require_regular_file(path)  # a FIFO or a device is refused before it is read
+        except SourceError as e:
+            raise StoreError(e.message, path=path) from None
         graph = single_graph(path) if path.suffix == ".nq" else None
         if graph is not None and _is_one_graph(path, graph):
             sources.append(Source(graph, path, quads=True, data=True))

@@ -22,7 +22,7 @@ from typer.core import TyperGroup
 
 from ..errors import ScgraphError
 from . import analyse, build, imports, query, serve
-from .common import err, unwrapped, user_errors
+from .common import err, os_error_line, unwrapped, user_errors
 
 
 #: The click that typer runs on (typer 0.2x carries its own copy, ``typer._click``).
@@ -109,6 +109,9 @@ def main() -> None:
         app()
     except ScgraphError as e:  # a command that escaped user_errors
         err(str(e))
+        sys.exit(1)
+    except OSError as e:  # the same safety net as user_errors': one line, exit 1
+        err(os_error_line(e))
         sys.exit(1)
 
 

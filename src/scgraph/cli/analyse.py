@@ -2,10 +2,18 @@
 (``build/store``) once registry data is built, else ``build/dataset.nq`` if there is one, else
 the project assembled and reasoned over in memory; ``--data`` reads other RDF files instead
 (TriG or N-Quads keep their named graphs; other files get one each). ``analyse`` of the
-build's own store also puts its named graph ``graph:analysis`` into that store."""
+build's own store also puts its named graph ``graph:analysis`` into that store.
+
+``analyse`` into the build folder (the default ``--out``, BUILD_DIR/analysis) holds the build
+folder's writers' lock for its whole run (:meth:`scgraph.layout.BuildFolder.writing`), reading
+included, so that the graph it puts into the store is the analysis of that store: while a
+``build``, ``import`` or another ``analyse`` writes the folder, it fails at once, naming that
+command. A store that should be there and is not (a link whose generation is gone, registry
+files but no store) is an error, never the curated dumps read instead."""
 
 from __future__ import annotations
 
+import contextlib
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -37,7 +45,7 @@ BuildDir = Annotated[Path, typer.Option("--build-dir", help="Folder with dataset
 Data = Annotated[list[Path] | None, typer.Option("--data", help="Analyse these RDF files instead of the build (TriG/N-Quads keep their named graphs); repeat for several.")]
 StoreOpt = Annotated[str | None, typer.Option("--store", callback=check_store, help=f"Where the graph is read with SPARQL: {STORE_SPECS}; default oxigraph:BUILD_DIR/store if the build has one (registry data), else the build's dataset.nq loaded into an in-memory Oxigraph store.", show_default=False)]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress messages.")]
-Seed = Annotated[int, typer.Option("--seed", help="Seed of communities, sampled betweenness, layouts and evaluation splits.")]
+Seed = Annotated[int, typer.Option("--seed", min=0, help="Seed of communities, sampled betweenness, layouts and evaluation splits.")]
 
 
 def load(build_dir: Path, data: list[Path] | None, quiet: bool) -> Dataset:
@@ -116,12 +124,24 @@ def analyse_cmd(
     Writes CSV and JSON files and the RDF results (analysis.ttl, and analysis.trig with the
     named graph graph:analysis) into the --out folder; the same input gives the same bytes.
     """
-    from ..analysis.output_files import write_results
-    from ..analysis.run import analyse
     from ..errors import AnalysisError
 
     if not 0 < hide < 1:
         raise AnalysisError(f"--hide must be between 0 and 1, got {hide}")
+
+    out = out or BuildFolder(build_dir).analysis
+    writes_build = out.resolve().is_relative_to(build_dir.resolve())
+    with BuildFolder(build_dir).writing("analyse") if writes_build else contextlib.nullcontext():
+        _analyse(out, method, top, evaluate, hide, splits, k, max_shared, seed, build_dir, data,
+                 store, quiet)
+
+
+def _analyse(out: Path, method: Method, top: int, evaluate: bool, hide: float, splits: int,
+             k: int, max_shared: int, seed: int, build_dir: Path, data: list[Path] | None,
+             store: str | None, quiet: bool) -> None:
+    """:func:`analyse_cmd` once its options are checked (and the build folder locked)."""
+    from ..analysis.output_files import write_results
+    from ..analysis.run import analyse
 
     spec = store_spec(store, build_dir, data)
     st = open_loaded(build_dir, data, spec, quiet)
@@ -131,7 +151,6 @@ def analyse_cmd(
                              share=hide, splits=splits, k=k, max_shared=max_shared, progress=say)
     finally:
         st.close()
-    out = out or BuildFolder(build_dir).analysis
     paths = write_results(result, out)
     stored = _into_build_store(spec, build_dir, out)
     if not quiet:

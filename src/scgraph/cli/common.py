@@ -35,8 +35,19 @@ def user_errors(func: F) -> F:
         except ScgraphError as e:
             err(str(e))
             raise typer.Exit(1) from None
+        except OSError as e:  # the safety net: a full disk, a read-only folder, a file in the way
+            err(os_error_line(e))
+            raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def os_error_line(e: OSError) -> str:
+    """An operating-system error as one line, ``PATH: cause`` (``build/x: No space left on
+    device``); the checks that know the cause say more, this is what is left for the rest."""
+    cause = e.strerror or " ".join(str(e).split()) or type(e).__name__
+    paths = [str(p) for p in (e.filename, e.filename2) if p is not None]
+    return (" -> ".join(paths) + ": " if paths else "") + " ".join(str(cause).split())
 
 
 @contextlib.contextmanager

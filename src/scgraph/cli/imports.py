@@ -17,6 +17,11 @@ Nothing reaches the target before the rows are known to be good:
   read into memory; a SPARQL endpoint gets it in a scratch graph first, then one
   ``MOVE`` replaces ``graph:registry/cordis``, so a failed upload leaves the old graph.
 
+An import into a build folder (the default target, an ``--output`` inside BUILD_DIR, or an
+on-disk store: the folder its generations live in) holds that folder's writers' lock for its
+whole run (:meth:`scgraph.layout.BuildFolder.writing`): while a ``build``, ``import`` or
+``analyse`` writes it, the import fails at once, naming that command, and writes nothing.
+
 A ``--filter`` that keeps none of the folder's projects is warned about (stderr, one line);
 ``--measure`` imports nothing and prints what the filter keeps, rule by rule
 (:func:`scgraph.importers.cordis.measure.measure_filter`, docs/filter.md).
@@ -24,6 +29,7 @@ A ``--filter`` that keeps none of the folder's projects is warned about (stderr,
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Annotated
 
@@ -71,7 +77,7 @@ def cordis_cmd(
         output = BuildFolder(build_dir).registry_file("cordis")
     target = str(output) if output is not None else str(store)
     try:
-        with _progress(quiet) as progress:
+        with _written(build_dir, store, output), _progress(quiet) as progress:
             report = run_import_cordis(directory, filter, store=store, output=output,
                                        skip_invalid=skip_invalid, progress=progress)
     except RejectedRows as e:
@@ -84,6 +90,22 @@ def cordis_cmd(
         warning = empty_filter_warning(report)
         if warning:
             typer.echo(warning, err=True)
+
+
+def _written(build_dir: Path, store: str | None, output: Path | None) -> AbstractContextManager[None]:
+    """The writers' locks an import into ``store`` or ``output`` holds: the folder of an
+    on-disk store (where its generations are switched), and BUILD_DIR for a file inside it;
+    a file elsewhere is one atomic rename, and a remote or in-memory store is no folder."""
+    from ..files import exclusive_all
+    from ..layout import StoreSpec
+
+    folders: list[Path] = []
+    spec = StoreSpec.parse(store) if store is not None else None
+    if spec is not None and spec.path is not None:
+        folders.append(spec.path.parent)
+    if output is not None and output.resolve().is_relative_to(build_dir.resolve()):
+        folders.append(build_dir)
+    return exclusive_all(folders, "import cordis")
 
 
 def _measure(directory: Path, filter: str | None, target_given: bool, quiet: bool) -> None:

@@ -36,6 +36,7 @@ def query_cmd(
     build_dir: Annotated[Path, typer.Option("--build-dir", help="Folder with dataset.nq from 'scgraph build'; without it the graph is built in memory.")] = Path("build"),
     store: Annotated[str | None, typer.Option("--store", callback=store_spec, help=f"Where the graph is: {STORE_SPECS}; default oxigraph:BUILD_DIR/store if it exists, else memory.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress messages.")] = False,
+    allow_service: Annotated[list[str] | None, typer.Option("--allow-service", help="Let SERVICE call endpoints under this URL prefix (scheme, host and port must match; repeat for several). Federated queries are refused by default.", show_default=False)] = None,
 ) -> None:
     """Run a query of the catalogue (or a .rq file) over the graph and print the answer."""
     from .. import catalogue, results
@@ -44,12 +45,13 @@ def query_cmd(
     params = _params(param or [])
     q = catalogue.get_query(name)
     catalogue.bindings(q, params)  # report bad parameters before loading anything
-    catalogue.check_syntax(q)
+    allowed = tuple(allow_service or ())
+    catalogue.check_syntax(q, allowed)  # refuses SERVICE off the allow-list; contacts nothing
     st = open_query_store(StoreSpec.parse(store) if store else BuildFolder(build_dir).default_store())
     try:
         if not isinstance(st, SparqlStore) and st.is_empty():  # memory or a new embedded store
             st.load_dataset(load_dataset(build_dir, quiet))
-        result = catalogue.run(st, q, params)
+        result = catalogue.run(st, q, params, allowed)
     finally:
         st.close()
     if format is Format.table:

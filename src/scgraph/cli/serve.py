@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Annotated
 
@@ -26,8 +27,12 @@ def publish_cmd(
     """
     from ..publish.release import publish
 
-    release = publish(out, dataset=BuildFolder(build_dir).dataset, shapes=shapes, version=version,
-                      issued=date, previous=previous)
+    folder = BuildFolder(build_dir)
+    inside = out.absolute().is_relative_to(folder.path.absolute())
+    # a release inside the build folder is one of its writers: not while a build runs
+    with folder.writing("publish") if inside else contextlib.nullcontext():
+        release = publish(out, dataset=folder.dataset, shapes=shapes, version=version,
+                          issued=date, previous=previous)
     if not quiet:
         typer.echo(release.summary(), nl=False)
 
@@ -44,6 +49,13 @@ def serve_cmd(
     max_rows: Annotated[int, typer.Option("--max-rows", help="Most result rows (or triples) returned; longer answers are cut and flagged with the X-SPARQL-Truncated header.", min=1)] = 10_000,
     max_body: Annotated[int, typer.Option("--max-body", help="Largest request (body or query string) in bytes; larger ones get 413.", min=1)] = 1_000_000,
     workers: Annotated[int, typer.Option("--workers", help="Query worker processes (queries run in parallel, one per worker).", min=1)] = 2,
+    light_workers: Annotated[int, typer.Option("--light-workers", help="More workers kept for quick queries: a query that finds every worker busy runs there, and moves to wait for a main worker if it is not done within --light-timeout.", min=0)] = 1,
+    light_timeout: Annotated[float, typer.Option("--light-timeout", help="Seconds a query may run on a light worker.", min=0.05)] = 1.0,
+    max_bytes: Annotated[int, typer.Option("--max-bytes", help="Largest answer body in bytes; longer answers are cut at a row and flagged with X-SPARQL-Truncated and X-SPARQL-Max-Bytes.", min=1024)] = 16 * 1024 * 1024,
+    header_timeout: Annotated[float, typer.Option("--header-timeout", help="Seconds a client has to send a request's line and headers (408 after).", min=0.1)] = 10.0,
+    body_timeout: Annotated[float, typer.Option("--body-timeout", help="Seconds a client has to send a request's body (408 after).", min=0.1)] = 30.0,
+    max_connections: Annotated[int, typer.Option("--max-connections", help="Most open connections; more are answered 503 and closed.", min=1)] = 256,
+    allow_service: Annotated[list[str] | None, typer.Option("--allow-service", help="Let SERVICE call endpoints under this URL prefix (scheme, host and port must match; repeat for several). Federated queries are refused (400) by default; LOAD always is.", show_default=False)] = None,
 ) -> None:
     """Serve the built graph: a read-only SPARQL 1.1 endpoint at /sparql, a page per identifier
     (/id/..., /ontology, /theme/...) and a question page for analysts at /."""
@@ -51,6 +63,10 @@ def serve_cmd(
 
     source = source_from_options(store, build_dir, dataset, allow_update)
     config = ServerConfig(source, allow_update=allow_update, timeout=timeout, max_rows=max_rows,
-                          max_body=max_body, workers=workers, queries_dir=queries)
+                          max_body=max_body, workers=workers, queries_dir=queries,
+                          allow_service=tuple(allow_service or ()), max_bytes=max_bytes,
+                          light_workers=light_workers, light_timeout=light_timeout,
+                          header_timeout=header_timeout, body_timeout=body_timeout,
+                          max_connections=max_connections)
     serve(config, host, port, on_ready=lambda url: typer.echo(
         f"scgraph serving {url} (SPARQL endpoint: {url}sparql); press Ctrl+C to stop", err=True))

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import SourceError
+from ..parse import require_regular_file
 from ..resources import filters_dir
 from .text import split_codes
 
@@ -94,6 +95,8 @@ class FilterRules:
         """Read a rules file; a malformed file or rule is a one-line SourceError."""
         path = Path(path)
         try:
+            if path.exists():
+                require_regular_file(path)  # a FIFO or /dev/zero: refused before it is read
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise SourceError("no such filter file", path=path) from None

@@ -36,7 +36,7 @@ from typing import Protocol, runtime_checkable
 import pyoxigraph as ox
 from rdflib import Dataset, Graph, Literal, URIRef
 
-from ..errors import StoreError
+from ..errors import SourceError, StoreError
 from ..files import atomic_path
 from ..layout import StoreSpec
 from ..namespaces import GRAPH
@@ -108,6 +108,13 @@ class NQuadsFileSink:
         self.path = Path(path)
 
     def write(self, graph: str, triples: Iterable[Triple], check: Check | None = None) -> None:
+        if self.path.is_dir():  # checked before anything is read or written
+            raise SourceError("is a folder; give --output an N-Quads file", path=self.path)
+        if self.path.exists() and not self.path.is_file():
+            raise SourceError("is not a regular file; give --output an N-Quads file", path=self.path)
+        blocking = next((d for d in self.path.parents if d.exists() and not d.is_dir()), None)
+        if blocking is not None:
+            raise SourceError(f"{blocking} is a file, not a folder", path=self.path)
         made = [d for d in (self.path.parent, *self.path.parent.parents) if not d.exists()]
         g = f"<{graph}>"
         try:

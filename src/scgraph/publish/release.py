@@ -398,10 +398,16 @@ _VERSION = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+_-]*$")
 def release_date(value: str | None) -> str:
     """``value`` checked as YYYY-MM-DD; default: ``SOURCE_DATE_EPOCH`` if set, else today (UTC)."""
     if value is None:
-        epoch = os.environ.get("SOURCE_DATE_EPOCH")
-        if epoch and epoch.isdigit():
+        epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+        if not epoch:
+            return datetime.now(tz=timezone.utc).date().isoformat()
+        try:
+            if not (epoch.isascii() and epoch.isdigit() and len(epoch) <= 12):
+                raise ValueError
             return datetime.fromtimestamp(int(epoch), tz=timezone.utc).date().isoformat()
-        return datetime.now(tz=timezone.utc).date().isoformat()
+        except (ValueError, OverflowError, OSError):
+            raise ReleaseError("SOURCE_DATE_EPOCH must be a whole number of seconds since "
+                               f"1970-01-01 (as 'date +%s' prints), got {epoch[:40]!r}") from None
     try:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
             return _date.fromisoformat(value).isoformat()
@@ -489,7 +495,13 @@ def publish(out_dir: Path | str = Path("build/release"), *, dataset: Path | str 
     ``out_dir`` (a symbolic link) is switched to it at once (:func:`scgraph.files.replace_folder`):
     a failure or a kill at any moment leaves the previous release whole, never a mix.
     """
-    out_dir = _release_folder(Path(out_dir))
+    given = Path(out_dir)
+    if given.exists() and not given.is_dir():  # never turn build/graph.ttl into a folder
+        raise ReleaseError("is a file, not a release folder; give --out a new folder, an empty "
+                           "one or an earlier release", path=given)
+    if given.parent.exists() and not given.parent.is_dir():
+        raise ReleaseError(f"{given.parent} is a file, not a folder", path=given)
+    out_dir = _release_folder(given)
     version = version or __version__
     if not _VERSION.match(version):
         raise ReleaseError(f"--version must be letters, digits, '.', '+', '_' or '-', got {version!r}")

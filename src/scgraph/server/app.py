@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import html
-import re
+import os
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,9 +20,10 @@ from urllib.parse import parse_qs
 
 import pyoxigraph as ox
 
-from ..layout import BuildFolder, StoreSpec
-from ..errors import ScgraphError, ServerError, StoreError
-from .formats import FORMAT_ALIASES, MAX_ROWS_HEADER, TRUNCATED_HEADER, negotiate
+from ..layout import BuildFolder, StoreSpec, check_store, lost_store
+from ..parse import require_regular_file
+from ..errors import ScgraphError, ServerError, SourceError, StoreError
+from .formats import FORMAT_ALIASES, MAX_BYTES_HEADER, MAX_ROWS_HEADER, TRUNCATED_HEADER, negotiate
 from .pages import _LABEL_PREDICATES, _NT_IRI, _RESOURCE_FORMATS, _nt_iri, _sparql_string, page_html, resource_html, resource_rdf
 from .workers import Answer, Cell, PoolBusy, QueryTimeout, Source, WorkerPool
 
@@ -43,6 +44,13 @@ class ServerConfig:
     max_body: int = 1_000_000
     workers: int = 2
     queries_dir: Path | None = None
+    allow_service: tuple[str, ...] = ()  # URL prefixes SERVICE may call; none: federation off
+    max_bytes: int = 16 * 1024 * 1024  # largest answer body; longer answers are cut at a row
+    light_workers: int = 1  # workers of the light lane (see workers.WorkerPool)
+    light_timeout: float = 1.0  # seconds a query may run on the light lane
+    header_timeout: float = 10.0  # seconds for a request's line and headers
+    body_timeout: float = 30.0  # seconds for a request's body
+    max_connections: int = 256  # open connections; more are answered 503 and closed
 
 
 def _holds_quads(path: Path) -> bool:
@@ -55,6 +63,41 @@ def _holds_quads(path: Path) -> bool:
         return next(iter(st.quads_for_pattern(None, None, None)), None) is not None
     finally:
         del st
+
+
+#: The generations this server reads, held (readers' lock) for its lifetime, by folder.
+_HOLDS: dict[Path, Any] = {}
+
+
+def _is_build_store(path: Path, folder: BuildFolder) -> bool:
+    """Whether ``path`` is the build's own store: ``BUILD/store`` or one of its generations."""
+    own = folder.store
+    if path.absolute() == own.absolute():
+        return True
+    real = Path(os.path.realpath(path))
+    return (real == Path(os.path.realpath(own)) or
+            (real.parent == Path(os.path.realpath(folder.path)) and real.name.startswith(".store.gen-")))
+
+
+def _hold(path: Path) -> Path:
+    """The folder ``path`` names now (a link resolved once), held so that no writer prunes it
+    while this server reads it; every worker, replacements too, opens that folder."""
+    from ..files import hold_generation
+
+    hold = hold_generation(path)
+    _HOLDS.setdefault(hold.folder, hold)
+    return Path(hold.folder)
+
+
+def _pin_file(path: Path) -> Path:
+    """``path`` with its links resolved; a file in a generation folder (``.NAME.gen-*``) has
+    that folder held like a store's (see :func:`_hold`)."""
+    real = Path(os.path.realpath(path))
+    if real == Path(os.path.realpath(path.parent)) / path.name:
+        return path  # no link to a file: as given
+    if ".gen-" in real.parent.name and real.parent.name.startswith("."):
+        _hold(real.parent)
+    return real
 
 
 def source_from_options(store: str | None, build_dir: Path, dataset: Path | None = None,
@@ -72,12 +115,28 @@ def source_from_options(store: str | None, build_dir: Path, dataset: Path | None
     spec = (StoreSpec.parse(store) if store
             else StoreSpec("oxigraph") if dataset is not None else folder.default_store("oxigraph"))
     if spec.kind in ("memory", "oxigraph") and spec.path is None:
+        if data.exists() and not data.is_file():
+            try:
+                require_regular_file(data)  # a FIFO or a device: named, never read
+            except SourceError as e:
+                raise ServerError(e.message, path=data) from None
         if not data.is_file():
             raise ServerError("no such file; run 'scgraph build' first or give --dataset", path=data)
         analysis = folder.analysis_graph  # the results of 'scgraph analyse', beside the data
-        return Source(dataset=data, extra=(analysis,) if dataset is None and analysis.is_file() else ())
+        extra = (analysis,) if dataset is None and analysis.is_file() else ()
+        # links into generations (build/dataset.nq -> .outputs/current/...) resolved once, so
+        # that a worker started after a rebuild loads the same files as the others
+        return Source(dataset=_pin_file(data), extra=tuple(_pin_file(p) for p in extra))
     if spec.path is not None:
         path = spec.path
+        if lost_store(path):
+            check_store(path)  # a link to a generation that is gone: one line, never an empty store
+        if allow_update and _is_build_store(path, folder):
+            raise ServerError(
+                "--allow-update is refused on the build's own store: the next 'scgraph build' "
+                "replaces that store, and every update made here would vanish; serve a copy "
+                "(--store oxigraph:COPY) or the dataset in memory (--dataset FILE) instead",
+                path=path)
         try:
             if not _holds_quads(path):
                 if not data.is_file():
@@ -90,7 +149,8 @@ def source_from_options(store: str | None, build_dir: Path, dataset: Path | None
                 del st
         except OSError as e:
             raise StoreError(f"cannot open the Oxigraph store: {e}", path=path) from None
-        return Source(store_path=path, writable=allow_update)
+        return Source(store_path=path, writable=allow_update,
+                      generation=None if allow_update else _hold(path))
     raise ServerError(f"--store {str(spec)!r} cannot be served; use memory, oxigraph or oxigraph:PATH")
 
 
@@ -108,9 +168,10 @@ def create_app(config: ServerConfig, pool: WorkerPool | None = None) -> Any:
     from ..namespaces import PREFIXES
 
     prefixes = {p: str(ns) for p, ns in PREFIXES.items()}
-    if config.allow_update and config.source.store_path is not None and config.workers != 1:
-        config.workers = 1  # one writer for an on-disk store
-    pool = pool or WorkerPool(config.source, config.workers, prefixes)
+    if config.allow_update and config.source.store_path is not None:
+        config.workers, config.light_workers = 1, 0  # one writer for an on-disk store
+    pool = pool or WorkerPool(config.source, config.workers, prefixes, light=config.light_workers,
+                              light_timeout=config.light_timeout)
     handlers = Handlers(config, pool)
     routes = [
         Route("/sparql", handlers.sparql, methods=["GET", "POST"]),
@@ -121,7 +182,7 @@ def create_app(config: ServerConfig, pool: WorkerPool | None = None) -> Any:
     ]
     middleware = [Middleware(
         CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "OPTIONS"],
-        allow_headers=["*"], expose_headers=[TRUNCATED_HEADER, MAX_ROWS_HEADER, "Content-Type"],
+        allow_headers=["*"], expose_headers=[TRUNCATED_HEADER, MAX_ROWS_HEADER, MAX_BYTES_HEADER, "Content-Type"],
         max_age=86400)]
     @contextlib.asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
@@ -142,7 +203,16 @@ def serve(config: ServerConfig, host: str = "127.0.0.1", port: int = 8000,
     app = create_app(config)
     if on_ready is not None:
         on_ready(f"http://{host}:{port}/")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    uvicorn.Server(uvicorn_config(app, config, host, port)).run()
+
+
+def uvicorn_config(app: Any, config: ServerConfig, host: str, port: int, **options: Any) -> Any:
+    """uvicorn's configuration for ``app``: the guarded protocol of :mod:`.http` with the
+    header deadline, connection cap and URL limit of ``config``."""
+    from .http import uvicorn_config as make
+
+    return make(app, host, port, header_timeout=config.header_timeout,
+                max_connections=config.max_connections, max_line=config.max_body + 8192, **options)
 
 
 def form_fields(body: bytes) -> dict[str, list[str]]:
@@ -152,9 +222,14 @@ def form_fields(body: bytes) -> dict[str, list[str]]:
 
 def is_update_text(sparql: str) -> bool:
     """Whether ``sparql`` reads as a SPARQL Update (for a clearer error when sent as a query)."""
-    text = re.sub(r"#[^\n]*", "", sparql)
-    text = re.sub(r"(?i)\b(PREFIX\s+\S*:\s*<[^>]*>|BASE\s*<[^>]*>)", "", text)
-    return bool(re.match(r"\s*(INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD|WITH)\b", text, re.I))
+    from ..sparql_guard import first_keyword
+
+    return first_keyword(sparql) in {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY",
+                                     "MOVE", "ADD", "WITH"}
+
+
+class _SlowBody(Exception):
+    """A request body that did not arrive in time."""
 
 
 class Handlers:
@@ -178,18 +253,36 @@ class Handlers:
         return PlainTextResponse(" ".join(message.split()) + "\n", status_code=status, headers=headers)
 
     async def _body(self, request: Any) -> bytes | None:
-        """The request body, or None when it is larger than ``max_body``."""
+        """The request body, or None when it is larger than ``max_body``; :class:`_SlowBody`
+        when it did not arrive within ``body_timeout`` seconds."""
+        import anyio
+
         limit = self.config.max_body
         length = request.headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > limit:
             return None
         chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                return None
-            chunks.append(chunk)
+        with anyio.move_on_after(self.config.body_timeout) as scope:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    return None
+                chunks.append(chunk)
+        if scope.cancelled_caught:
+            raise _SlowBody()
         return b"".join(chunks)
+
+    def _refused(self, text: str, what: str) -> Any:
+        """A 400 answer when :func:`scgraph.sparql_guard.check` refuses ``text`` (federation off
+        the allow-list, LOAD, nesting too deep to parse safely), checked before any worker
+        parses it; else None."""
+        from ..sparql_guard import check
+
+        try:
+            check(text, allow_service=self.config.allow_service, allow_load=False, what=what)
+        except ScgraphError as e:
+            return self._text(400, str(e))
+        return None
 
     def _too_large(self) -> Any:
         return self._text(413, f"the request is larger than the limit of {self.config.max_body} bytes")
@@ -205,7 +298,11 @@ class Handlers:
             return self._too_large()
         direct: tuple[str, str] | None = None
         if request.method == "POST":
-            body = await self._body(request)
+            try:
+                body = await self._body(request)
+            except _SlowBody:
+                return self._text(408, f"the request body did not arrive within "
+                                       f"{self.config.body_timeout:g} s", headers={"Connection": "close"})
             if body is None:
                 return self._too_large()
             ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -236,9 +333,19 @@ class Handlers:
                 return self._text(403, "this endpoint is read-only: SPARQL updates are refused")
             return self._text(400, "this is a SPARQL update; send it in the 'update' parameter or as "
                                    "application/sparql-update")
+        refused = self._refused(query, "query")
+        if refused is not None:
+            return refused
+        for key in ("default-graph-uri", "named-graph-uri"):
+            for value in params.get(key, []):
+                try:
+                    ox.NamedNode(value)
+                except ValueError:
+                    return self._text(400, f"{key} {value[:200]!r} is not an absolute IRI")
         fmt = (params.get("format") or params.get("output") or [None])[0]
         payload = (query, request.headers.get("accept"), fmt, self.config.max_rows,
-                   params.get("default-graph-uri") or None, params.get("named-graph-uri") or None)
+                   params.get("default-graph-uri") or None, params.get("named-graph-uri") or None,
+                   self.config.max_bytes)
         try:
             answer: Answer = await self._call("query", payload)
         except QueryTimeout:
@@ -266,6 +373,9 @@ class Handlers:
                                    "(start 'scgraph serve --allow-update' to accept them)")
         if request.method != "POST":
             return self._text(405, "send SPARQL updates with POST", headers={"Allow": "POST"})
+        refused = self._refused(update, "update")
+        if refused is not None:
+            return refused
         try:
             answer = await anyio.to_thread.run_sync(self.pool.update, update, self.config.timeout)
         except PoolBusy:
@@ -290,7 +400,7 @@ class Handlers:
             f"<{endpoint}> a sd:Service ;",
             f"    sd:endpoint <{endpoint}> ;",
             "    sd:supportedLanguage sd:SPARQL11Query" + (", sd:SPARQL11Update" if self.config.allow_update else "") + " ;",
-            "    sd:feature sd:UnionDefaultGraph, sd:BasicFederatedQuery ;",
+            "    sd:feature sd:UnionDefaultGraph" + (", sd:BasicFederatedQuery" if self.config.allow_service else "") + " ;",
             "    sd:resultFormat formats:SPARQL_Results_JSON, formats:SPARQL_Results_XML, "
             "formats:SPARQL_Results_CSV, formats:SPARQL_Results_TSV, formats:Turtle, "
             "formats:N-Triples, formats:JSON-LD ;",

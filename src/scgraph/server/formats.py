@@ -35,6 +35,7 @@ _OX_GRAPH_FORMATS = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_T
                      "jsonld": ox.RdfFormat.JSON_LD}
 TRUNCATED_HEADER = "X-SPARQL-Truncated"
 MAX_ROWS_HEADER = "X-SPARQL-Max-Rows"
+MAX_BYTES_HEADER = "X-SPARQL-Max-Bytes"  # an answer cut at --max-bytes (with X-SPARQL-Truncated)
 
 
 # =========================================================================== negotiation

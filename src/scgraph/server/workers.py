@@ -7,7 +7,6 @@ bytes, already serialised and capped.
 
 from __future__ import annotations
 
-import queue
 import socket
 import subprocess
 import sys
@@ -20,7 +19,8 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from .formats import FORMAT_ALIASES, GRAPH_FORMATS, SELECT_FORMATS, _graph_bytes, negotiate
+from .formats import (FORMAT_ALIASES, GRAPH_FORMATS, MAX_BYTES_HEADER, SELECT_FORMATS, TRUNCATED_HEADER,
+                      _graph_bytes, negotiate)
 from ..errors import ServerError
 from ..terms import Cell, to_cell, write_boolean, write_select
 
@@ -50,11 +50,13 @@ def _query_message(exc: BaseException) -> str:
 
 def run_query(store: ox.Store, sparql: str, accept: str | None, fmt: str | None, max_rows: int,
               prefixes: dict[str, str], default_graphs: list[str] | None = None,
-              named_graphs: list[str] | None = None) -> Answer:
+              named_graphs: list[str] | None = None, max_bytes: int | None = None) -> Answer:
     """Evaluate ``sparql`` on ``store`` and write the answer in the negotiated format.
 
     The default graph is the union of the named graphs, unless ``default_graphs``
-    (the protocol's ``default-graph-uri``) names the graphs to merge instead.
+    (the protocol's ``default-graph-uri``) names the graphs to merge instead. The answer holds
+    at most ``max_rows`` rows (or triples) and, cut at a row, at most ``max_bytes`` bytes: a cut
+    answer is a whole document of the first rows, flagged by the truncation headers.
     """
     options: dict[str, Any] = {"use_default_graph_as_union": not default_graphs}
     if default_graphs:
@@ -87,24 +89,53 @@ def run_query(store: ox.Store, sparql: str, accept: str | None, fmt: str | None,
     try:
         if isinstance(res, ox.QueryBoolean):
             return Answer(200, media, write_boolean(key, res))
+        budget = max_bytes if max_bytes is not None else 1 << 62
         if is_graph:
-            triples = []
+            triples: list[Any] = []
+            size, truncated, over = 0, False, False
             for t in res:
                 if len(triples) == max_rows:
-                    return Answer(200, media, _graph_bytes(triples, key, prefixes), truncated=True)
+                    truncated = True
+                    break
+                size += len(str(t)) + 8
+                if size > budget:
+                    over = True
+                    break
                 triples.append(t)
-            return Answer(200, media, _graph_bytes(triples, key, prefixes))
+            return _capped(200, media, triples, lambda ts: _graph_bytes(ts, key, prefixes),
+                           truncated, over, budget)
         variables = [v.value for v in res.variables]
+        n = len(variables)
         rows: list[list[Any]] = []
-        truncated = False
+        size, truncated, over = 0, False, False
         for sol in res:
             if len(rows) == max_rows:
                 truncated = True
                 break
-            rows.append([sol[i] for i in range(len(variables))])
-        return Answer(200, media, write_select(key, variables, rows), truncated=truncated)
+            row = [sol[i] for i in range(n)]
+            size += sum(len(str(c)) + 16 for c in row if c is not None) + 8
+            if size > budget:
+                over = True
+                break
+            rows.append(row)
+        return _capped(200, media, rows, lambda rs: write_select(key, variables, rs), truncated,
+                       over, budget)
     except (RuntimeError, OSError, ValueError) as e:
         return _error(500, f"query failed: {e}")
+
+
+def _capped(status: int, media: str, rows: list[Any], write: Any, truncated: bool, over: bool,
+            budget: int) -> Answer:
+    """The answer for ``rows`` written by ``write``, with rows dropped from the end until the
+    bytes fit in ``budget`` (the size estimate made while reading the rows is close, not exact)."""
+    body = write(rows)
+    while len(body) > budget and rows:
+        over = True
+        rows = rows[:max(0, min(len(rows) - 1, int(len(rows) * budget / len(body) * 0.95)))]
+        body = write(rows)
+    if over:
+        return Answer(status, media, body, headers={TRUNCATED_HEADER: "true", MAX_BYTES_HEADER: str(budget)})
+    return Answer(status, media, body, truncated=truncated)
 
 
 def run_select(store: ox.Store, sparql: str) -> list[list[Cell]]:
@@ -122,12 +153,15 @@ class Source:
     store_path: Path | None = None
     writable: bool = False
     extra: tuple[Path, ...] = ()  # more files loaded after the dataset (the analysis graph)
+    #: the folder that ``store_path`` named when the server started (its link resolved once),
+    #: which every worker opens, replacements too: one generation for the server's lifetime
+    generation: Path | None = None
 
 
 def open_source(source: Source) -> ox.Store:
     """A store with the data of ``source``."""
     if source.store_path is not None:
-        path = str(source.store_path)
+        path = str(source.generation or source.store_path)
         return ox.Store(path) if source.writable else ox.Store.read_only(path)
     store = ox.Store()
     if source.dataset is not None:
@@ -156,8 +190,9 @@ def worker_main(conn: Connection, source: Source, updates: list[str], prefixes: 
             return
         try:
             if kind == "query":
-                sparql, accept, fmt, max_rows, dgs, ngs = payload
-                conn.send(run_query(store, sparql, accept, fmt, max_rows, prefixes, dgs, ngs))
+                sparql, accept, fmt, max_rows, dgs, ngs, *rest = payload
+                conn.send(run_query(store, sparql, accept, fmt, max_rows, prefixes, dgs, ngs,
+                                    rest[0] if rest else None))
             elif kind == "select":
                 conn.send(run_select(store, payload))
             elif kind == "update":
@@ -190,7 +225,9 @@ def worker_entry(fd: int) -> None:
 class _Worker:
     """One worker process (a fresh interpreter, so nothing of the server's state is copied)."""
 
-    def __init__(self, source: Source, updates: list[str], prefixes: dict[str, str]) -> None:
+    def __init__(self, source: Source, updates: list[str], prefixes: dict[str, str],
+                 lane: str = "main") -> None:
+        self.lane = lane
         parent, child = socket.socketpair()
         code = "import sys; from scgraph.server.workers import worker_entry; worker_entry(int(sys.argv[1]))"
         self.process = subprocess.Popen([sys.executable, "-c", code, str(child.fileno())],
@@ -200,12 +237,16 @@ class _Worker:
         self.conn.send((source, list(updates), prefixes))
 
     def wait_ready(self, timeout: float) -> None:
-        if not self.conn.poll(timeout):
+        try:
+            started = self.conn.poll(timeout)
+        except OSError:
+            started = True  # closed: recv below reports it
+        if not started:
             self.kill()
             raise ServerError(f"a query worker did not start within {timeout:.0f} s")
         try:
             status, info = self.conn.recv()
-        except EOFError:
+        except (EOFError, OSError):  # ended while starting (the pool was closed meanwhile)
             self.kill()
             raise ServerError("a query worker ended while loading the data") from None
         if status != "ready":
@@ -218,26 +259,49 @@ class _Worker:
         self.conn.close()
 
 
+class _Free:
+    """The idle workers of one lane (``qsize`` as a queue has it)."""
+
+    def __init__(self) -> None:
+        self.items: list[_Worker] = []
+
+    def qsize(self) -> int:
+        return len(self.items)
+
+
 class WorkerPool:
     """Worker processes, each with its own store; each request goes to one idle worker.
+
+    ``size`` workers take any request. ``light`` more workers form a light lane: a request
+    that finds every main worker busy runs there, and if it is still running after
+    ``light_timeout`` seconds that worker is ended (and replaced) and the request waits for a
+    main worker with the time it has left. So a quick query is answered at once while heavy
+    ones hold every main worker, and a heavy query never holds the light lane for long.
 
     A request that runs past its time ends its worker; a fresh one is started in the
     background (replaying any updates), so the next requests find a full pool again.
     """
 
     def __init__(self, source: Source, size: int = 2, prefixes: dict[str, str] | None = None,
-                 start_timeout: float = 300.0) -> None:
+                 start_timeout: float = 300.0, light: int = 0, light_timeout: float = 1.0) -> None:
         self.source = source
         self.size = size
+        self.light = light
+        self.light_timeout = light_timeout
         self.prefixes = prefixes or {}
         self.updates: list[str] = []
-        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._free = {"main": _Free(), "light": _Free()}
+        self._idle = self._free["main"]
+        self._cond = threading.Condition()
         self._lock = threading.Lock()
         self._update_lock = threading.Lock()
         self._closed = False
         self.replaced = 0
+        self.light_answers = 0  # requests answered on the light lane
+        self.light_evictions = 0  # requests too heavy for it, moved to the main lane
         self.start_timeout = start_timeout
-        workers = [_Worker(source, [], self.prefixes) for _ in range(size)]
+        workers = ([_Worker(source, [], self.prefixes, "main") for _ in range(size)]
+                   + [_Worker(source, [], self.prefixes, "light") for _ in range(light)])
         try:
             for w in workers:
                 w.wait_ready(start_timeout)
@@ -247,7 +311,24 @@ class WorkerPool:
             raise
         self._workers = set(workers)
         for w in workers:
-            self._idle.put(w)
+            self._put(w)
+
+    def _put(self, w: _Worker) -> None:
+        with self._cond:
+            self._free[w.lane].items.append(w)
+            self._cond.notify_all()
+
+    def _take(self, lanes: tuple[str, ...], deadline: float) -> _Worker:
+        """An idle worker of the first of ``lanes`` that has one, waiting until ``deadline``."""
+        with self._cond:
+            while True:
+                for lane in lanes:
+                    if self._free[lane].items:
+                        return self._free[lane].items.pop()
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise PoolBusy()
+                self._cond.wait(left)
 
     def _replace(self, dead: _Worker) -> None:
         dead.kill()
@@ -256,7 +337,7 @@ class WorkerPool:
             self.replaced += 1
             if self._closed:
                 return
-            w = _Worker(self.source, self.updates, self.prefixes)
+            w = _Worker(self.source, self.updates, self.prefixes, dead.lane)
             self._workers.add(w)
 
         def ready() -> None:
@@ -266,22 +347,16 @@ class WorkerPool:
                 with self._lock:
                     self._workers.discard(w)
                 return
-            self._idle.put(w)
+            self._put(w)
 
         threading.Thread(target=ready, daemon=True, name="scgraph-worker-start").start()
 
-    def request(self, kind: str, payload: Any, timeout: float) -> Any:
-        """Send one request to an idle worker and wait for its answer (blocking)."""
-        deadline = time.monotonic() + timeout
-        try:
-            w = self._idle.get(timeout=timeout)
-        except queue.Empty:
-            raise PoolBusy() from None
+    def _ask(self, w: _Worker, kind: str, payload: Any, deadline: float) -> Any:
         try:
             w.conn.send((kind, payload))
             if w.conn.poll(max(0.0, deadline - time.monotonic())):
                 answer = w.conn.recv()
-                self._idle.put(w)
+                self._put(w)
                 return answer
         except (EOFError, OSError, BrokenPipeError):
             self._replace(w)
@@ -289,18 +364,37 @@ class WorkerPool:
         self._replace(w)
         raise QueryTimeout()
 
+    def request(self, kind: str, payload: Any, timeout: float) -> Any:
+        """Send one request to an idle worker and wait for its answer (blocking)."""
+        deadline = time.monotonic() + timeout
+        lanes: tuple[str, ...] = ("main", "light") if self.light else ("main",)
+        w = self._take(lanes, deadline)
+        if w.lane == "light":
+            light_deadline = min(deadline, time.monotonic() + self.light_timeout)
+            try:
+                answer = self._ask(w, kind, payload, light_deadline)
+                self.light_answers += 1
+                return answer
+            except QueryTimeout:
+                if time.monotonic() >= deadline:
+                    raise
+                self.light_evictions += 1
+            w = self._take(("main",), deadline)  # too heavy for the light lane
+        return self._ask(w, kind, payload, deadline)
+
     def update(self, sparql: str, timeout: float) -> Answer:
         """Apply an update to every worker's store (one update at a time)."""
         taken: list[_Worker] = []
+        deadline = time.monotonic() + timeout
         self._update_lock.acquire()
         try:
-            for _ in range(self.size):
-                taken.append(self._idle.get(timeout=timeout))
-        except queue.Empty:
+            for _ in range(self.size + self.light):
+                taken.append(self._take(("main", "light"), deadline))
+        except PoolBusy:
             for w in taken:
-                self._idle.put(w)
+                self._put(w)
             self._update_lock.release()
-            raise PoolBusy() from None
+            raise
         answers = []
         for w in taken:
             try:
@@ -308,7 +402,7 @@ class WorkerPool:
                 if not w.conn.poll(timeout):
                     raise QueryTimeout()
                 answers.append(w.conn.recv())
-                self._idle.put(w)
+                self._put(w)
             except (QueryTimeout, EOFError, OSError):
                 self._replace(w)
         first = answers[0] if answers else _error(503, "the update ran past its time")

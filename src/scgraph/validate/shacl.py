@@ -19,9 +19,9 @@ from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.processor import SPARQLProcessor
 from rdflib.term import Node
 
-from .. import parse, resources
+from .. import parse, resources, sparql_guard
 from ..assemble import add_provenance, data_graphs, graph_name, load_base, merge
-from ..errors import ShapesError, SourceError
+from ..errors import QueryError, ShapesError, SourceError
 from ..namespaces import ONTOLOGY_GRAPH, bind_prefixes
 from .report import ValidationReport, ValidationResult
 
@@ -76,7 +76,21 @@ def load_shapes(path: Path | str | None = None) -> Graph:
             parse.parse_into(g, p)
     except SourceError as e:
         raise ShapesError(f"cannot load the shapes: {e.message}", path=e.path, line=e.line) from None
+    _guard_sparql(g, paths)
     return bind_prefixes(g)
+
+
+def _guard_sparql(g: Graph, paths: Sequence[Path]) -> None:
+    """Refuse SHACL-SPARQL text that would make pySHACL (rdflib's engine) leave the process:
+    ``SERVICE``, ``LOAD``, ``FROM``/``USING`` IRIs it would fetch, or nesting too deep to parse
+    (:func:`scgraph.sparql_guard.check`)."""
+    where = paths[0] if len(paths) == 1 else None
+    for prop in (SH.select, SH.ask, SH.construct, SH.update):
+        for text in g.objects(None, prop):
+            try:
+                sparql_guard.check(str(text), fetches_dataset=True, what="SHACL-SPARQL constraint")
+            except QueryError as e:
+                raise ShapesError(f"cannot load the shapes: {e.message}", path=where) from None
 
 
 # --------------------------------------------------------------------------- validation

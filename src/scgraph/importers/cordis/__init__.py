@@ -39,7 +39,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Dataset, Graph, Literal, URIRef
 
-from ...errors import RejectedRows
+from ...errors import RejectedRows, SourceError
 from ...gazetteer import Gazetteer
 from ..filters import FilterRules
 from ..sink import DatasetSink, NQuadsFileSink, Sink, sink_for
@@ -81,7 +81,7 @@ class ImportResult:
 def import_into(directory: Path | str, sink: Sink, *, filter: FilterRules | str | None = None,
                 skip_invalid: bool = False, curated: Graph | None = None,
                 gazetteer: Gazetteer | None = None,
-                progress: Progress | None = None) -> ImportReport:
+                progress: Progress | None = None, allow_empty: bool = True) -> ImportReport:
     """Import a CORDIS folder into ``sink`` (:func:`scgraph.importers.sink.sink_for` makes one
     for a store spec, a store, a Dataset or a file), all or nothing.
 
@@ -91,6 +91,9 @@ def import_into(directory: Path | str, sink: Sink, *, filter: FilterRules | str 
         skip_invalid: import the valid rows and list the rejected ones in the report; without
             it a rejected row raises :class:`~scgraph.errors.RejectedRows` (its ``report`` is
             the import's) and the sink is left as it was.
+        allow_empty: False: rows rejected and, with no project left out by the filter, no
+            project left is a SourceError and the sink is left as it was (what ``scgraph import
+            cordis`` does: rejections never replace a registry with an empty one).
         curated: the curated graph to link to (:func:`load_curated`); None links to nothing.
 
     Raises SourceError for a missing folder, project table or required column (before or while
@@ -102,10 +105,20 @@ def import_into(directory: Path | str, sink: Sink, *, filter: FilterRules | str 
                                    progress=progress, gazetteer=gazetteer)
 
     def check() -> None:
-        if report.rejected:
+        if report.rejected and not skip_invalid:
             raise RejectedRows(directory, report)
+        project_table = report.tables.get("project", "")
+        if (report.rejected and not report.projects and not allow_empty
+                and not report.rows_filtered.get(project_table)):
+            # --skip-invalid whose rejections leave nothing would replace a registry with an
+            # empty one (a filter that keeps no project is the user's choice: warned about)
+            first = report.rejected[0]
+            n = report.rows_rejected
+            raise SourceError(f"no project left to import: {n:,} row{'s' if n != 1 else ''} "
+                              f"rejected, the first at {first.file}:{first.line}: {first.reason}; "
+                              "the registry was left as it was", path=directory)
 
-    sink.write(str(REGISTRY_GRAPH), triples, None if skip_invalid else check)
+    sink.write(str(REGISTRY_GRAPH), triples, check)
     return report
 
 
@@ -131,7 +144,7 @@ def run_import_cordis(directory: Path | str, filter_name: str | None = None, *,
     sink = sink_for(store, output)
     cur = curated if curated is not None else load_curated()
     return import_into(directory, sink, filter=rules, skip_invalid=skip_invalid, curated=cur,
-                       progress=progress)
+                       progress=progress, allow_empty=False)
 
 
 def import_cordis(directory: Path | str, *, filter: FilterRules | None = None,

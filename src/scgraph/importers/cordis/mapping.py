@@ -418,6 +418,9 @@ class _Importer:
                 amounts = [parse_amount(row.get(c, ""), c)
                            for c in ("ecContribution", "netEcContribution", "totalCost")]
                 sme = parse_bool(row.get("SME", ""), "SME")
+                url_text = row.get("organizationURL", "").strip()
+                if url_text and clean_url(url_text) is None:
+                    raise BadValue(f"bad organizationURL {url_text[:80]!r}")
                 if pid != block_pid:
                     block_pid, block_orgs = pid, set()
                 if oid in block_orgs:

@@ -9,6 +9,8 @@ This module reads text; what a cell means is :mod:`.values`' business, and what 
 from __future__ import annotations
 
 import csv
+import os
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,7 +68,13 @@ def find_tables(directory: Path) -> tuple[dict[str, Path], list[str]]:
     directory = Path(directory)
     if not directory.is_dir():
         raise SourceError("no such folder (expected a folder of CORDIS CSV tables)", path=directory)
-    files = sorted(p for p in directory.iterdir() if p.is_file() and p.suffix.lower() == ".csv")
+    try:
+        entries = sorted(directory.iterdir())
+    except OSError as e:
+        raise SourceError(f"cannot read the folder ({e.strerror})", path=directory) from None
+    # not only regular files: a FIFO or a device named project.csv is refused by _open, not
+    # silently taken for a missing table
+    files = [p for p in entries if p.suffix.lower() == ".csv" and not p.is_dir()]
     found: dict[str, Path] = {}
     missing: list[str] = []
     for spec in TABLES:
@@ -92,10 +100,58 @@ def sniff_delimiter(header_line: str) -> str:
     return ";" if header_line.count(";") > header_line.count(",") else ","
 
 
+#: The longest CSV field (one cell or header name): Python's csv default, 131,072 characters.
+#: A longer field makes its row a rejected "malformed CSV record" (the header: a SourceError).
+MAX_FIELD_CHARS = 131_072
+#: How much of the first line is read to sniff the delimiter.
+_SNIFF_CHARS = 1 << 20
+
+
+def _not_regular(mode: int) -> str | None:
+    """What a file of this mode is, when it is not a regular file (None for a regular file)."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "is a folder, not a file"
+    kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a character device"
+            if stat.S_ISCHR(mode) else "a block device" if stat.S_ISBLK(mode) else "a socket"
+            if stat.S_ISSOCK(mode) else "not a regular file")
+    return f"is {kind}, not a regular file; give a CSV file"
+
+
+def _encoding_problem(head: bytes) -> str | None:
+    """Why a table that starts with ``head`` is not UTF-8 text, or None: a UTF-16 or UTF-32
+    byte-order mark, or every other byte NUL (UTF-16 without a mark). A stray Latin-1
+    byte is not a problem here: :func:`~scgraph.importers.text.clean_text` repairs it."""
+    for bom, name in ((b"\xff\xfe\x00\x00", "UTF-32 LE"), (b"\x00\x00\xfe\xff", "UTF-32 BE"),
+                      (b"\xff\xfe", "UTF-16 LE"), (b"\xfe\xff", "UTF-16 BE")):
+        if head.startswith(bom):
+            return f"not UTF-8 (looks like {name} with a byte-order mark); save it as UTF-8"
+    if b"\x00" in head:
+        even, odd = head[0::2].count(0), head[1::2].count(0)
+        if odd > len(head) // 4 and even == 0:
+            return "not UTF-8 (looks like UTF-16 LE without a byte-order mark); save it as UTF-8"
+        if even > len(head) // 4 and odd == 0:
+            return "not UTF-8 (looks like UTF-16 BE without a byte-order mark); save it as UTF-8"
+    return None  # a stray NUL is csv's "line contains NUL": that row alone is rejected
+
+
 def _open(path: Path) -> TextIO:
+    """The table as text, after the checks that need no parsing: a regular file (a FIFO or a
+    device is refused before it is opened: reading it would block or never end), UTF-8."""
     try:
+        why = _not_regular(os.stat(path).st_mode)
+        if why:
+            raise SourceError(why, path=path)
+        with path.open("rb") as raw:
+            head = raw.read(4096)
+        why = _encoding_problem(head)
+        if why:
+            raise SourceError(why, path=path)
         # surrogateescape: a stray non-UTF-8 byte reaches clean_text, which repairs it
         return path.open(encoding="utf-8-sig", errors="surrogateescape", newline="")
+    except FileNotFoundError:
+        raise SourceError("no such file", path=path) from None
     except OSError as e:
         raise SourceError(f"cannot read the file ({e.strerror})", path=path) from None
 
@@ -109,7 +165,7 @@ def read_rows(path: Path, spec: TableSpec, report: RowLog | None = None,
     columns, or a header line that is not CSV, are a SourceError.
     """
     with _open(path) as f:
-        first = f.readline()
+        first = f.readline(_SNIFF_CHARS)
         if not first.strip():
             raise SourceError("empty file (no header line)", path=path)
         f.seek(0)
@@ -117,6 +173,9 @@ def read_rows(path: Path, spec: TableSpec, report: RowLog | None = None,
         try:
             header = [clean_text(h) for h in next(reader)]
         except csv.Error as e:
+            if "field limit" in str(e):
+                raise SourceError(f"malformed CSV header: a field longer than {MAX_FIELD_CHARS:,} "
+                                  "characters", path=path, line=1) from None
             raise SourceError(f"malformed CSV header: {e}", path=path, line=1) from None
         missing = [c for c in spec.required if c not in header]
         if missing:
@@ -131,8 +190,10 @@ def read_rows(path: Path, spec: TableSpec, report: RowLog | None = None,
             except StopIteration:
                 break
             except csv.Error as e:
+                why = (f"a field longer than {MAX_FIELD_CHARS:,} characters"
+                       if "field limit" in str(e) else str(e))
                 if report is not None:
-                    report.reject(name, prev + 1, f"malformed CSV record: {e}")
+                    report.reject(name, prev + 1, f"malformed CSV record: {why}")
                 prev = reader.line_num
                 continue
             line, prev = prev + 1, reader.line_num
