@@ -12,13 +12,10 @@ import hashlib
 import json
 import re
 from decimal import Decimal
-from pathlib import Path
 
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, XSD
 
-from ..parse import parse_into
-from ..layout import BuildFolder
 from ..namespaces import ANALYSIS_GRAPH, ID, SCG, SYNERGY_TYPE, bind_prefixes
 from .run import RANKED, TOP_RANKED, AnalysisResult, top_ranked
 from .params import NETWORKS, SUGGESTED
@@ -104,18 +101,6 @@ def to_graph(r: AnalysisResult) -> Graph:
             out.add((node, SCG.score, _dec(float(gap.projects))))
         out.add((node, PROV.wasGeneratedBy, run))
     return out
-
-
-def add_analysis_graph(ds: Dataset, build_dir: Path | str) -> bool:
-    """Parse ``BUILD_DIR/analysis/analysis.trig`` into ``ds`` if it exists (replacing any
-    ``graph:analysis`` already there), so that SPARQL users query the results next to the
-    data; True if it did."""
-    path = BuildFolder.of(build_dir).analysis_graph
-    if not path.is_file():
-        return False
-    ds.remove_graph(ds.graph(ANALYSIS_GRAPH))
-    parse_into(ds, path)
-    return True
 
 
 def to_dataset(r: AnalysisResult, graph: Graph | None = None) -> Dataset:

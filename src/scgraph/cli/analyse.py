@@ -22,7 +22,7 @@ import typer
 
 from ..analysis.params import MAX_SHARED, NETWORKS, FigureFormat, FigureKind, Method, Network
 from ..layout import STORE_SPECS, BuildFolder, StoreSpec
-from .common import progress
+from .common import fill_store, progress
 from .common import store_spec as check_store
 
 if TYPE_CHECKING:
@@ -82,17 +82,11 @@ def open_loaded(build_dir: Path, data: list[Path] | None, store: str | None, qui
     from ..store import SparqlStore, open_query_store
 
     st = open_query_store(store_spec(store, build_dir, data))
-    remote = isinstance(st, SparqlStore)
-    if data or not (remote or _holds_a_graph(st)):
+    if data:
         st.load_dataset(load(build_dir, data, quiet))
+    elif not (isinstance(st, SparqlStore) or not st.is_empty()):
+        fill_store(st, build_dir, quiet, analysis=False)  # not the last run's results
     return st
-
-
-def _holds_a_graph(st: Store) -> bool:
-    """Whether ``st`` holds any triple: one ASK, which stops at the first triple (len() would
-    count every quad of the store)."""
-    result = st.query("ASK { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }")
-    return bool(result.boolean)
 
 
 def _result(st: Store, seed: int, method: str = "adamic-adar", top: int = 20) -> AnalysisResult:

@@ -18,6 +18,8 @@ from ..layout import BuildFolder, StoreSpec
 if TYPE_CHECKING:
     from rdflib import Dataset
 
+    from ..store import Store
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -80,13 +82,12 @@ def load_dataset(build_dir: Path, quiet: bool, *, analysis: bool = True) -> Data
     'scgraph analyse' (BUILD_DIR/analysis/analysis.trig) when there is one and ``analysis``."""
     from rdflib import Dataset
 
-    from ..analysis.rdf import add_analysis_graph
     from ..parse import parse_into
 
-    dump = BuildFolder(build_dir).dataset
-    if dump.is_file():
+    folder = BuildFolder(build_dir)
+    if folder.dataset.is_file():
         ds = Dataset()
-        parse_into(ds, dump)
+        parse_into(ds, folder.dataset)
     else:
         from ..assemble import assemble
         from ..reason import infer
@@ -95,9 +96,25 @@ def load_dataset(build_dir: Path, quiet: bool, *, analysis: bool = True) -> Data
             if say:
                 say("Assembling and reasoning (no dataset.nq in the build folder)")
             ds = infer(assemble())
-    if analysis:
-        add_analysis_graph(ds, build_dir)
+    if analysis and folder.analysis_graph.is_file():
+        # the results next to the data, so that SPARQL users query them together
+        parse_into(ds, folder.analysis_graph)
     return ds
+
+
+def fill_store(st: Store, build_dir: Path, quiet: bool, *, analysis: bool = True) -> None:
+    """Load what a read command answers from into the empty store ``st``: an Oxigraph store
+    bulk-loads ``dataset.nq`` (and the analysis graph) in Rust; any other store, or a build
+    folder without a dataset, gets :func:`load_dataset`."""
+    from ..store import OxigraphStore
+
+    folder = BuildFolder(build_dir)
+    if isinstance(st, OxigraphStore) and folder.dataset.is_file():
+        st.bulk_load(folder.dataset)
+        if analysis and folder.analysis_graph.is_file():
+            st.bulk_load(folder.analysis_graph)
+        return
+    st.load_dataset(load_dataset(build_dir, quiet, analysis=analysis))
 
 
 def unwrapped(text: str) -> str:

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from ..layout import STORE_SPECS, BuildFolder, StoreSpec
-from .common import load_dataset, store_spec
+from .common import fill_store, store_spec
 
 
 class Format(str, Enum):
@@ -34,7 +34,7 @@ def query_cmd(
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help="Query parameter as NAME=VALUE; repeat for several.")] = None,
     build_dir: Annotated[Path, typer.Option("--build-dir", help="Folder with dataset.nq from 'scgraph build'; without it the graph is built in memory.")] = Path("build"),
-    store: Annotated[str | None, typer.Option("--store", callback=store_spec, help=f"Where the graph is: {STORE_SPECS}; default oxigraph:BUILD_DIR/store if it exists, else memory.")] = None,
+    store: Annotated[str | None, typer.Option("--store", callback=store_spec, help=f"Where the graph is: {STORE_SPECS}; default oxigraph:BUILD_DIR/store if it exists, else BUILD_DIR/dataset.nq loaded into an in-memory Oxigraph store (memory: into rdflib).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress messages.")] = False,
     allow_service: Annotated[list[str] | None, typer.Option("--allow-service", help="Let SERVICE call endpoints under this URL prefix (scheme, host and port must match; repeat for several). Federated queries are refused by default.", show_default=False)] = None,
 ) -> None:
@@ -47,10 +47,11 @@ def query_cmd(
     catalogue.bindings(q, params)  # report bad parameters before loading anything
     allowed = tuple(allow_service or ())
     catalogue.check_syntax(q, allowed)  # refuses SERVICE off the allow-list; contacts nothing
-    st = open_query_store(StoreSpec.parse(store) if store else BuildFolder(build_dir).default_store())
+    # the build's own store once it has one, else the build's dataset in an in-memory Oxigraph
+    st = open_query_store(StoreSpec.parse(store) if store else BuildFolder(build_dir).default_store("oxigraph"))
     try:
         if not isinstance(st, SparqlStore) and st.is_empty():  # memory or a new embedded store
-            st.load_dataset(load_dataset(build_dir, quiet))
+            fill_store(st, build_dir, quiet)
         result = catalogue.run(st, q, params, allowed)
     finally:
         st.close()
