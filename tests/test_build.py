@@ -82,7 +82,7 @@ def test_extra_source_gets_its_own_graph_with_hyphens():
     name = GRAPH["source/extra-unit"]
     assert name in named_graphs(ds)
     assert set(ds.graph(name).subjects(SCG.statedIn, None)) == {ID["org/cnect-h4"]}
-    assert (name, URIRef("http://purl.org/dc/terms/source"), None) in ds.graph(METADATA_GRAPH)
+    assert (name, URIRef("http://purl.org/dc/terms/identifier"), None) in ds.graph(METADATA_GRAPH)
 
 
 def test_graph_name_replaces_underscores():

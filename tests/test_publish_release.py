@@ -18,7 +18,7 @@ import pyoxigraph as ox
 import pytest
 from pipeline_fixtures import ROOT, assert_isomorphic
 from rdflib import Dataset, Graph, Literal, URIRef
-from rdflib.namespace import DCAT, DCTERMS, RDF, VOID, XSD
+from rdflib.namespace import DCAT, DCTERMS, PROV, RDF, VOID, XSD
 
 from scgraph.assemble import assemble, named_graphs, union_graph
 from scgraph.namespaces import APACHE_2, CC_BY_4, DATASET_IRI, DISTRIBUTION, GRAPH, SPDX
@@ -215,6 +215,9 @@ def test_dcat_distributions(void, release):
         assert str(void.value(checksum, SPDX.checksumValue)) == hashlib.sha256(data).hexdigest()
         licence = APACHE_2 if name in ("context.jsonld", "ontology.ttl", "shapes.ttl", "ontology.html") else CC_BY_4
         assert void.value(d, DCTERMS.license) == licence
+        assert void.value(d, DCAT.downloadURL) == void.value(d, DCAT.accessURL) == d
+        assert str(void.value(d, DCTERMS.format)).startswith(
+            "http://publications.europa.eu/resource/authority/file-type/")
     assert void.value(DISTRIBUTION["graph.ttl"], DCAT.mediaType) == URIRef(
         "http://www.iana.org/assignments/media-types/text/turtle")
     assert void.value(DISTRIBUTION["dataset.nq.gz"], DCAT.compressFormat) == URIRef(
@@ -223,9 +226,12 @@ def test_dcat_distributions(void, release):
 
 def test_dcat_sources(void, ds):
     docs = set(union_graph(ds).subjects(RDF.type, URIRef("https://w3id.org/scgraph/ontology#SourceDocument")))
+    assert docs and docs <= set(void.objects(DATASET_IRI, PROV.wasDerivedFrom))
+    # DCAT-AP: dct:source is a dcat:Dataset; the documents are not, the EU registry is
     sources = set(void.objects(DATASET_IRI, DCTERMS.source))
-    assert docs and docs <= sources
-    assert URIRef("https://data.europa.eu/data/datasets/cordis-eu-research-projects-under-horizon-europe-2021-2027") in sources
+    assert sources == {URIRef("https://data.europa.eu/data/datasets/"
+                              "cordis-eu-research-projects-under-horizon-europe-2021-2027")}
+    assert all((s, RDF.type, DCAT.Dataset) in void for s in sources)
 
 
 def test_licence_notes(release):

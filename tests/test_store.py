@@ -74,7 +74,7 @@ def test_unprojected_parameter_is_bound(store):
 
 
 def test_plain_literals_stay_plain(store):
-    q = "SELECT ?v WHERE { ?g <http://purl.org/dc/terms/source> ?v } ORDER BY ?v LIMIT 1"
+    q = "SELECT ?v WHERE { ?g <http://purl.org/dc/terms/identifier> ?v } ORDER BY ?v LIMIT 1"
     assert store.query(q).rows == [(Literal("data/reference/organisations.ttl"),)]
 
 

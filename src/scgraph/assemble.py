@@ -7,7 +7,8 @@ Each input gets its own named graph (``namespaces.GRAPH``):
 - ``graph:source/<stem>``: each ``data/sources/<stem>.ttl`` (underscores become hyphens), one
   per source document (a seed file, :data:`SOURCE_TYPES`);
 - ``graph:source/web/<stem>``: each ``data/sources/web/<stem>.ttl``, one per web page read;
-- ``graph:metadata``: one description per named graph (title, file, triple count).
+- ``graph:metadata``: one description per named graph (title, file as ``dcterms:identifier``,
+  triple count).
 
 Every thing a source file describes gets ``scg:statedIn <its source document>`` in that
 source's graph (:data:`PROVENANCE_UPDATE`).
@@ -119,8 +120,10 @@ def _describe(meta: Graph, name: URIRef, title: Literal | str, files: Iterable[s
     meta.add((name, RDF.type, VOID.Dataset))
     meta.add((name, DCTERMS.title, title if isinstance(title, Literal) else Literal(title, lang="en")))
     meta.add((name, VOID.triples, Literal(count, datatype=XSD.integer)))
+    # The file a graph was loaded from, as a path relative to the project: an identifier of it
+    # within the project, not dcterms:source (whose value is the IRI of a source, scgsh:LinkValueShape).
     for f in files:
-        meta.add((name, DCTERMS.source, Literal(f)))
+        meta.add((name, DCTERMS.identifier, Literal(f)))
     for d in derived_from:
         meta.add((name, PROV.wasDerivedFrom, d))
 

@@ -303,3 +303,14 @@ CORDIS_DATASET = URIRef(
 # --------------------------------------------------------------------------- analysis results
 
 ANALYSIS_GRAPH = GRAPH["analysis"]  # what 'scgraph analyse' adds to the dataset
+
+
+# --------------------------------------------------------------------------- DCAT-AP (void.ttl)
+#
+# The controlled vocabularies DCAT-AP 3.0 names for these properties (the EU Publications
+# Office's authority tables), and the catalogue and publisher of a release.
+
+EU_FILE_TYPE = Namespace("http://publications.europa.eu/resource/authority/file-type/")  # dct:format
+EU_DATA_THEME = Namespace("http://publications.europa.eu/resource/authority/data-theme/")  # dcat:theme
+CATALOG_IRI = URIRef(BASE + "catalog")  # the dcat:Catalog of void.ttl: the release's one dataset
+PUBLISHER_IRI = URIRef(BASE + "dataset#publisher")  # foaf:Agent: the scgraph developers

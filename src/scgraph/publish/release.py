@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import Dataset, Graph, Literal, URIRef
-from rdflib.namespace import DCAT, DCTERMS, OWL, PROV, RDF, VOID, XSD
+from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, PROV, RDF, SKOS, VOID, XSD
 
 from .. import __version__
 from .. import parse
@@ -27,11 +27,15 @@ from ..files import write_atomic
 from ..namespaces import (
     APACHE_2,
     BASE,
+    CATALOG_IRI,
     CC_BY_4,
     CORDIS_DATASET,
     DATASET_IRI,
     DISTRIBUTION,
+    EU_DATA_THEME,
+    EU_FILE_TYPE,
     IANA_MEDIA_TYPE,
+    PUBLISHER_IRI,
     ONTOLOGY_GRAPH,
     SPDX,
     bind_prefixes,
@@ -134,21 +138,83 @@ class FileInfo:
     sha256: str
 
 
-def void_graph(store: OxigraphStore, files: list[FileInfo], version: str, issued: str) -> Graph:
-    """The VoID and DCAT description of the dataset in ``store`` and of its release ``files``.
+#: DCAT-AP's file-type vocabulary (``dct:format``) for each media type of a release file.
+FILE_TYPES = {
+    "text/turtle": "RDF_TURTLE",
+    "application/n-triples": "RDF_N_TRIPLES",
+    "application/n-quads": "RDF_N_QUADS",
+    "application/trig": "RDF_TRIG",
+    "application/ld+json": "JSON_LD",
+    "text/html": "HTML",
+    "application/gzip": "GZIP",
+}
+#: Themes of the dataset (DCAT-AP: the EU data-theme vocabulary) with their English labels there.
+THEMES = {"REGI": "Regions and cities", "TECH": "Science and technology"}
+KEYWORDS = ("smart cities", "European Union", "research and innovation projects",
+            "linked data", "synergies")
+TITLE = Literal("scgraph: a knowledge graph of the EU's smart-city projects, initiatives, "
+                "clusters, cities and meetings", lang="en")
+DESCRIPTION = Literal(
+    "Curated, source-traceable RDF about the EU's smart-city initiatives and their synergies, "
+    "one named graph per source document, with OWL RL inferences in their own graph.", lang="en")
+CORDIS_TITLE = Literal("CORDIS - EU research projects under Horizon Europe (2021-2027)", lang="en")
+CORDIS_DESCRIPTION = Literal("CORDIS, the EU's registry of research projects: the projects "
+                             "funded under Horizon Europe (2021-2027).", lang="en")
+
+
+def _dcat_ap(g: Graph, version: str, issued: str) -> None:
+    """What DCAT-AP 3.0 asks beyond the dataset's own description: a catalogue, a publisher,
+    themes and keywords, and the classes its shapes expect of licences, media types, formats,
+    checksum algorithms and standards (each typed here: void.ttl is read without the
+    vocabularies)."""
+    d = DATASET_IRI
+    c = CATALOG_IRI
+    g.add((c, RDF.type, DCAT.Catalog))
+    g.add((c, DCTERMS.title, Literal("scgraph releases", lang="en")))
+    g.add((c, DCTERMS.description, Literal(
+        f"The scgraph dataset as published in release {version}, with its dumps, ontology "
+        "and shapes.", lang="en")))
+    g.add((c, DCTERMS.publisher, PUBLISHER_IRI))
+    g.add((c, DCTERMS.issued, Literal(issued, datatype=XSD.date)))
+    g.add((c, DCTERMS.license, CC_BY_4))
+    g.add((c, DCAT.dataset, d))
+    g.add((PUBLISHER_IRI, RDF.type, FOAF.Agent))
+    g.add((PUBLISHER_IRI, FOAF.name, Literal("the scgraph developers", lang="en")))
+    g.add((d, DCTERMS.publisher, PUBLISHER_IRI))
+    for theme, label in THEMES.items():
+        g.add((d, DCAT.theme, EU_DATA_THEME[theme]))
+        g.add((EU_DATA_THEME[theme], RDF.type, SKOS.Concept))
+        g.add((EU_DATA_THEME[theme], SKOS.prefLabel, Literal(label, lang="en")))
+        g.add((EU_DATA_THEME[theme], SKOS.inScheme, URIRef(str(EU_DATA_THEME)[:-1])))
+    for word in KEYWORDS:
+        g.add((d, DCAT.keyword, Literal(word, lang="en")))
+    for licence in (CC_BY_4, APACHE_2):
+        g.add((licence, RDF.type, DCTERMS.LicenseDocument))
+    g.add((URIRef(BASE + "shapes"), RDF.type, DCTERMS.Standard))
+    g.add((SPDX.checksumAlgorithm_sha256, RDF.type, SPDX.ChecksumAlgorithm))
+    # dct:source in DCAT-AP is a dcat:Dataset: the EU registry; documents are prov:wasDerivedFrom.
+    g.add((d, DCTERMS.source, CORDIS_DATASET))
+    g.add((CORDIS_DATASET, RDF.type, DCAT.Dataset))
+    g.add((CORDIS_DATASET, DCTERMS.title, CORDIS_TITLE))
+    g.add((CORDIS_DATASET, DCTERMS.description, CORDIS_DESCRIPTION))
+
+
+def void_graph(store: OxigraphStore, files: list[FileInfo], version: str, issued: str,
+               download_base: str = str(DISTRIBUTION)) -> Graph:
+    """The VoID and DCAT-AP description of the dataset in ``store`` and of its release ``files``.
 
     Counts come from SPARQL over the store (:data:`VOID_TOTALS` and the partition queries).
+    Each file is downloaded from ``download_base`` + its name (default: its distribution IRI).
     """
     g = bind_prefixes(Graph())
     g.bind("spdx", SPDX)
+    g.bind("filetype", EU_FILE_TYPE)
+    g.bind("datatheme", EU_DATA_THEME)
     d = DATASET_IRI
     g.add((d, RDF.type, VOID.Dataset))
     g.add((d, RDF.type, DCAT.Dataset))
-    g.add((d, DCTERMS.title, Literal("scgraph: a knowledge graph of the EU's smart-city projects, "
-                                     "initiatives, clusters, cities and meetings", lang="en")))
-    g.add((d, DCTERMS.description, Literal(
-        "Curated, source-traceable RDF about the EU's smart-city initiatives and their synergies, "
-        "one named graph per source document, with OWL RL inferences in their own graph.", lang="en")))
+    g.add((d, DCTERMS.title, TITLE))
+    g.add((d, DCTERMS.description, DESCRIPTION))
     g.add((d, DCAT._NS["version"], Literal(version)))
     g.add((d, OWL.versionInfo, Literal(version)))
     g.add((d, DCTERMS.issued, Literal(issued, datatype=XSD.date)))
@@ -160,6 +226,7 @@ def void_graph(store: OxigraphStore, files: list[FileInfo], version: str, issued
     g.add((d, VOID.uriSpace, Literal(BASE)))
     g.add((d, VOID.vocabulary, URIRef(BASE + "ontology")))
     g.add((d, DCTERMS.conformsTo, URIRef(BASE + "shapes")))
+    _dcat_ap(g, version, issued)
 
     (triples, subjects, objects, properties), = _select(store, VOID_TOTALS)
     (classes, entities), = _select(store, VOID_CLASSES)
@@ -187,9 +254,7 @@ def void_graph(store: OxigraphStore, files: list[FileInfo], version: str, issued
         g.add((name, VOID.triples, Literal(_int(n), datatype=XSD.integer)))
 
     for (doc,) in _select(store, SOURCE_DOCUMENTS):
-        g.add((d, DCTERMS.source, doc))
         g.add((d, PROV.wasDerivedFrom, doc))
-    g.add((d, DCTERMS.source, CORDIS_DATASET))
 
     for f in files:
         dist = DISTRIBUTION[f.name]
@@ -199,9 +264,15 @@ def void_graph(store: OxigraphStore, files: list[FileInfo], version: str, issued
         inner = f.name[:-3] if f.name.endswith(".gz") else f.name
         if inner in _TITLES:
             g.add((dist, DCTERMS.description, Literal(_TITLES[inner], lang="en")))
+        g.add((dist, DCAT.accessURL, URIRef(download_base + f.name)))
+        g.add((dist, DCAT.downloadURL, URIRef(download_base + f.name)))
         g.add((dist, DCAT.mediaType, IANA_MEDIA_TYPE[media_type(inner)]))
+        g.add((IANA_MEDIA_TYPE[media_type(inner)], RDF.type, DCTERMS.MediaType))
+        g.add((dist, DCTERMS.format, EU_FILE_TYPE[FILE_TYPES[media_type(inner)]]))
+        g.add((EU_FILE_TYPE[FILE_TYPES[media_type(inner)]], RDF.type, DCTERMS.MediaTypeOrExtent))
         if f.name.endswith(".gz"):
             g.add((dist, DCAT.compressFormat, IANA_MEDIA_TYPE["application/gzip"]))
+            g.add((IANA_MEDIA_TYPE["application/gzip"], RDF.type, DCTERMS.MediaType))
         g.add((dist, DCAT.byteSize, Literal(f.size, datatype=XSD.nonNegativeInteger)))
         checksum = URIRef(f"{dist}#sha256")
         g.add((dist, SPDX.checksum, checksum))

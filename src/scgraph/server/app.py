@@ -324,8 +324,10 @@ class Handlers:
         if len(queries) + len(updates) > 1:
             return self._text(400, "give exactly one query or one update per request")
         if updates:
-            return await self._update(request, updates[0])
+            return await self._update(request, updates[0], params)
         if not queries:
+            if request.method == "POST":  # a form POST must hold a query or an update
+                return self._text(400, "the request holds neither a 'query' nor an 'update'")
             return self._service_description(request)
         query = queries[0]
         if is_update_text(query):
@@ -345,7 +347,7 @@ class Handlers:
         fmt = (params.get("format") or params.get("output") or [None])[0]
         payload = (query, request.headers.get("accept"), fmt, self.config.max_rows,
                    params.get("default-graph-uri") or None, params.get("named-graph-uri") or None,
-                   self.config.max_bytes)
+                   self.config.max_bytes, self._base(request))
         try:
             answer: Answer = await self._call("query", payload)
         except QueryTimeout:
@@ -365,8 +367,14 @@ class Handlers:
             headers[MAX_ROWS_HEADER] = str(self.config.max_rows)
         return Response(answer.body, status_code=answer.status, headers=headers, media_type=answer.media_type)
 
-    async def _update(self, request: Any, update: str) -> Any:
+    def _base(self, request: Any) -> str:
+        """The base IRI of relative IRIs in queries and updates: the endpoint's URL."""
+        return str(request.url.replace(query="", fragment=""))
+
+    async def _update(self, request: Any, update: str, params: dict[str, list[str]]) -> Any:
         import anyio
+
+        from .update import operations
 
         if not self.config.allow_update:
             return self._text(403, "this endpoint is read-only: SPARQL updates are refused "
@@ -376,8 +384,19 @@ class Handlers:
         refused = self._refused(update, "update")
         if refused is not None:
             return refused
+        using, named = params.get("using-graph-uri", []), params.get("using-named-graph-uri", [])
+        for key, values in (("using-graph-uri", using), ("using-named-graph-uri", named)):
+            for value in values:
+                try:
+                    ox.NamedNode(value)
+                except ValueError:
+                    return self._text(400, f"{key} {value[:200]!r} is not an absolute IRI")
+        if (using or named) and any(op.dataset for op in operations(update)):
+            return self._text(400, "the update names its dataset with USING or WITH and the request "
+                                   "with using-graph-uri or using-named-graph-uri; give only one")
+        payload = (update, self._base(request), using, named)
         try:
-            answer = await anyio.to_thread.run_sync(self.pool.update, update, self.config.timeout)
+            answer = await anyio.to_thread.run_sync(self.pool.update, payload, self.config.timeout)
         except PoolBusy:
             return self._text(503, "the query workers stayed busy; try the update again later")
         self._graphs = None
@@ -403,7 +422,7 @@ class Handlers:
             "    sd:feature sd:UnionDefaultGraph" + (", sd:BasicFederatedQuery" if self.config.allow_service else "") + " ;",
             "    sd:resultFormat formats:SPARQL_Results_JSON, formats:SPARQL_Results_XML, "
             "formats:SPARQL_Results_CSV, formats:SPARQL_Results_TSV, formats:Turtle, "
-            "formats:N-Triples, formats:JSON-LD ;",
+            "formats:N-Triples, formats:JSON-LD, formats:RDF_XML ;",
             "    sd:defaultDataset [ a sd:Dataset ; sd:defaultGraph [ a sd:Graph ] ] .",
         ]
         data = ("\n".join(lines) + "\n").encode()

@@ -20,6 +20,7 @@ GRAPH_FORMATS = {
     "turtle": "text/turtle",
     "ntriples": "application/n-triples",
     "jsonld": "application/ld+json",
+    "rdfxml": "application/rdf+xml",
 }
 FORMAT_ALIASES = {
     "json": "json", "srj": "json", "application/sparql-results+json": "json", "application/json": "json",
@@ -30,9 +31,10 @@ FORMAT_ALIASES = {
     "n3": "turtle", "text/n3": "turtle", "text/rdf+n3": "turtle",  # Turtle is N3
     "ntriples": "ntriples", "nt": "ntriples", "n-triples": "ntriples", "application/n-triples": "ntriples",
     "jsonld": "jsonld", "json-ld": "jsonld", "application/ld+json": "jsonld",
+    "rdfxml": "rdfxml", "rdf": "rdfxml", "rdf/xml": "rdfxml", "application/rdf+xml": "rdfxml",
 }
 _OX_GRAPH_FORMATS = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES,
-                     "jsonld": ox.RdfFormat.JSON_LD}
+                     "jsonld": ox.RdfFormat.JSON_LD, "rdfxml": ox.RdfFormat.RDF_XML}
 TRUNCATED_HEADER = "X-SPARQL-Truncated"
 MAX_ROWS_HEADER = "X-SPARQL-Max-Rows"
 MAX_BYTES_HEADER = "X-SPARQL-Max-Bytes"  # an answer cut at --max-bytes (with X-SPARQL-Truncated)

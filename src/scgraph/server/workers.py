@@ -22,6 +22,7 @@ import pyoxigraph as ox
 from .formats import (FORMAT_ALIASES, GRAPH_FORMATS, MAX_BYTES_HEADER, SELECT_FORMATS, TRUNCATED_HEADER,
                       _graph_bytes, negotiate)
 from ..errors import ServerError
+from .update import DatasetConflict, apply_update
 from ..terms import Cell, to_cell, write_boolean, write_select
 
 
@@ -50,15 +51,17 @@ def _query_message(exc: BaseException) -> str:
 
 def run_query(store: ox.Store, sparql: str, accept: str | None, fmt: str | None, max_rows: int,
               prefixes: dict[str, str], default_graphs: list[str] | None = None,
-              named_graphs: list[str] | None = None, max_bytes: int | None = None) -> Answer:
+              named_graphs: list[str] | None = None, max_bytes: int | None = None,
+              base_iri: str | None = None) -> Answer:
     """Evaluate ``sparql`` on ``store`` and write the answer in the negotiated format.
 
     The default graph is the union of the named graphs, unless ``default_graphs``
     (the protocol's ``default-graph-uri``) names the graphs to merge instead. The answer holds
     at most ``max_rows`` rows (or triples) and, cut at a row, at most ``max_bytes`` bytes: a cut
-    answer is a whole document of the first rows, flagged by the truncation headers.
+    answer is a whole document of the first rows, flagged by the truncation headers. Relative
+    IRIs resolve against ``base_iri`` (the endpoint's URL).
     """
-    options: dict[str, Any] = {"use_default_graph_as_union": not default_graphs}
+    options: dict[str, Any] = {"use_default_graph_as_union": not default_graphs, "base_iri": base_iri}
     if default_graphs:
         options["default_graph"] = [ox.NamedNode(g) for g in default_graphs]
     if named_graphs:
@@ -73,15 +76,16 @@ def run_query(store: ox.Store, sparql: str, accept: str | None, fmt: str | None,
     offers = GRAPH_FORMATS if is_graph else SELECT_FORMATS
     if fmt:
         key = FORMAT_ALIASES.get(fmt.lower())
-        if is_graph and key == "json":
-            key = "jsonld"
+        if is_graph and key in ("json", "xml"):
+            key = "jsonld" if key == "json" else "rdfxml"
         if key not in offers:
             kind = "CONSTRUCT and DESCRIBE" if is_graph else "SELECT and ASK"
             return _error(406, f"format {fmt!r} is not available for {kind} queries; use one of "
                                f"{', '.join(offers)}")
     else:
         key = negotiate(accept, offers, {"application/json": "jsonld" if is_graph else "json",
-                                         "text/plain": "ntriples" if is_graph else "tsv"})
+                                         "text/plain": "ntriples" if is_graph else "tsv",
+                                         "application/xml": "rdfxml" if is_graph else "xml"})
         if key is None:
             return _error(406, f"cannot answer in any of the accepted media types {accept!r}; "
                                f"this query's results come as {', '.join(offers.values())}")
@@ -173,12 +177,12 @@ def open_source(source: Source) -> ox.Store:
     return store
 
 
-def worker_main(conn: Connection, source: Source, updates: list[str], prefixes: dict[str, str]) -> None:
+def worker_main(conn: Connection, source: Source, updates: list[str | tuple], prefixes: dict[str, str]) -> None:
     """A worker process: open the data, replay the updates, then answer requests until EOF."""
     try:
         store = open_source(source)
         for u in updates:
-            store.update(u)
+            apply_update(store, u)
     except BaseException as e:  # noqa: BLE001 - reported to the parent, which fails to start
         conn.send(("failed", f"{type(e).__name__}: {e}"))
         return
@@ -192,14 +196,14 @@ def worker_main(conn: Connection, source: Source, updates: list[str], prefixes: 
             if kind == "query":
                 sparql, accept, fmt, max_rows, dgs, ngs, *rest = payload
                 conn.send(run_query(store, sparql, accept, fmt, max_rows, prefixes, dgs, ngs,
-                                    rest[0] if rest else None))
+                                    rest[0] if rest else None, rest[1] if len(rest) > 1 else None))
             elif kind == "select":
                 conn.send(run_select(store, payload))
             elif kind == "update":
                 try:
-                    store.update(payload)
+                    apply_update(store, payload)
                     conn.send(Answer(204, "text/plain", b""))
-                except SyntaxError as e:
+                except (SyntaxError, DatasetConflict) as e:
                     conn.send(_error(400, "bad SPARQL update: " + " ".join(str(e).split())))
             else:
                 conn.send(_error(500, f"unknown request {kind!r}"))
@@ -225,7 +229,7 @@ def worker_entry(fd: int) -> None:
 class _Worker:
     """One worker process (a fresh interpreter, so nothing of the server's state is copied)."""
 
-    def __init__(self, source: Source, updates: list[str], prefixes: dict[str, str],
+    def __init__(self, source: Source, updates: list[str | tuple], prefixes: dict[str, str],
                  lane: str = "main") -> None:
         self.lane = lane
         parent, child = socket.socketpair()
@@ -289,7 +293,7 @@ class WorkerPool:
         self.light = light
         self.light_timeout = light_timeout
         self.prefixes = prefixes or {}
-        self.updates: list[str] = []
+        self.updates: list[str | tuple] = []
         self._free = {"main": _Free(), "light": _Free()}
         self._idle = self._free["main"]
         self._cond = threading.Condition()
@@ -382,8 +386,9 @@ class WorkerPool:
             w = self._take(("main",), deadline)  # too heavy for the light lane
         return self._ask(w, kind, payload, deadline)
 
-    def update(self, sparql: str, timeout: float) -> Answer:
-        """Apply an update to every worker's store (one update at a time)."""
+    def update(self, sparql: str | tuple, timeout: float) -> Answer:
+        """Apply an update to every worker's store (one update at a time): the text, or the
+        payload of :func:`.update.apply_update`."""
         taken: list[_Worker] = []
         deadline = time.monotonic() + timeout
         self._update_lock.acquire()
