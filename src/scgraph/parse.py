@@ -113,7 +113,7 @@ def max_literal_chars() -> int:
     return _limit("SCGRAPH_MAX_LITERAL_CHARS", MAX_LITERAL_CHARS)
 
 
-def _kind_problem(mode: int) -> str | None:
+def file_kind_problem(mode: int) -> str | None:
     """Why a file of this ``st_mode`` is not read as an input, or None for a regular file."""
     if stat.S_ISREG(mode):
         return None
@@ -138,7 +138,7 @@ def require_regular_file(path: Path | str) -> int:
         raise SourceError("cannot read the file (permission denied)", path=path) from None
     except OSError as e:
         raise SourceError(f"cannot read the file ({e.strerror})", path=path) from None
-    why = _kind_problem(st.st_mode)
+    why = file_kind_problem(st.st_mode)
     if why:
         raise SourceError(why, path=path)
     return st.st_size

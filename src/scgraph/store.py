@@ -834,20 +834,6 @@ def replace_store(path: Path | str) -> Iterator[OxigraphStore]:
 
 
 
-def _env_timeout(default: float) -> float:
-    """``SCGRAPH_SPARQL_TIMEOUT`` (seconds per request to a remote endpoint), if set."""
-    text = os.environ.get("SCGRAPH_SPARQL_TIMEOUT", "").strip()
-    if not text:
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not value > 0:
-        raise StoreError(f"SCGRAPH_SPARQL_TIMEOUT must be a positive number of seconds, got {text!r}")
-    return value
-
-
 def open_store(spec: str | StoreSpec, *, timeout: float | None = None) -> Store:
     """Open a store from a spec (:class:`~scgraph.layout.StoreSpec`: ``memory``, ``oxigraph``,
     ``oxigraph:PATH`` or ``sparql:URL``; see :func:`_endpoints` for the URL forms)."""
@@ -856,7 +842,7 @@ def open_store(spec: str | StoreSpec, *, timeout: float | None = None) -> Store:
         return MemoryStore()
     if spec.kind == "oxigraph":
         return OxigraphStore(spec.path)
-    return SparqlStore(spec.arg, timeout=timeout if timeout is not None else _env_timeout(60.0))
+    return SparqlStore(spec.arg, timeout=timeout if timeout is not None else _env_positive("SCGRAPH_SPARQL_TIMEOUT", 60.0))
 
 
 def open_query_store(spec: str | StoreSpec) -> Store:

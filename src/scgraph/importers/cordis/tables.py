@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import csv
 import os
-import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TextIO
 
 from ...errors import SourceError
+from ...parse import file_kind_problem
 from ..text import clean_text
 
 Progress = Callable[[str], None]
@@ -107,18 +107,6 @@ MAX_FIELD_CHARS = 131_072
 _SNIFF_CHARS = 1 << 20
 
 
-def _not_regular(mode: int) -> str | None:
-    """What a file of this mode is, when it is not a regular file (None for a regular file)."""
-    if stat.S_ISREG(mode):
-        return None
-    if stat.S_ISDIR(mode):
-        return "is a folder, not a file"
-    kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a character device"
-            if stat.S_ISCHR(mode) else "a block device" if stat.S_ISBLK(mode) else "a socket"
-            if stat.S_ISSOCK(mode) else "not a regular file")
-    return f"is {kind}, not a regular file; give a CSV file"
-
-
 def _encoding_problem(head: bytes) -> str | None:
     """Why a table that starts with ``head`` is not UTF-8 text, or None: a UTF-16 or UTF-32
     byte-order mark, or every other byte NUL (UTF-16 without a mark). A stray Latin-1
@@ -140,9 +128,9 @@ def _open(path: Path) -> TextIO:
     """The table as text, after the checks that need no parsing: a regular file (a FIFO or a
     device is refused before it is opened: reading it would block or never end), UTF-8."""
     try:
-        why = _not_regular(os.stat(path).st_mode)
+        why = file_kind_problem(os.stat(path).st_mode)
         if why:
-            raise SourceError(why, path=path)
+            raise SourceError(f"{why}; give a CSV file", path=path)
         with path.open("rb") as raw:
             head = raw.read(4096)
         why = _encoding_problem(head)
