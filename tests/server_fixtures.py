@@ -30,12 +30,13 @@ class Running:
 
 
 @contextlib.contextmanager
-def running_server(**options: object) -> Iterator[Running]:
-    """The server over tests/data/server/dataset.trig with ``options`` for ServerConfig."""
+def running_server(dataset: Path = DATASET, **options: object) -> Iterator[Running]:
+    """The server over ``dataset`` (tests/data/server/dataset.trig) with ``options`` for
+    ServerConfig."""
     settings: dict[str, object] = {"timeout": 10.0, "max_rows": 1000, "max_body": 20_000,
                                    "workers": 2, "queries_dir": QUERIES}
     settings.update(options)
-    config = ServerConfig(Source(dataset=DATASET), **settings)  # type: ignore[arg-type]
+    config = ServerConfig(Source(dataset=dataset), **settings)  # type: ignore[arg-type]
     app = create_app(config)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
                                            lifespan="on"))

@@ -9,23 +9,18 @@ class, media type class, ASK answer); each becomes one test here, read from the 
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import json
-import threading
-import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-import uvicorn
 from rdflib import Graph, Namespace, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import RDFS
+from server_fixtures import running_server
 
-from scgraph.server.app import ServerConfig, create_app
-from scgraph.server.workers import Source
 
 STANDARDS = Path(__file__).resolve().parents[2] / "shared" / "standards"
 if not STANDARDS.is_dir():
@@ -144,31 +139,9 @@ def data(tmp_path_factory):
     return _dataset(tmp_path_factory.mktemp("protocol"))
 
 
-@contextlib.contextmanager
 def serving(data: Path, **options):
-    """``scgraph serve --dataset DATA`` in-process (as tests/server_fixtures.py, another dataset)."""
-    class Running:
-        pass
-
-    config = ServerConfig(Source(dataset=data), timeout=10.0, max_rows=1000, max_body=20_000, **options)
-    app = create_app(config)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.02)
-    run = Running()
-    run.url = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    run.sparql = run.url + "/sparql"
-    try:
-        yield run
-    finally:
-        server.should_exit = True
-        thread.join(15)
-        app.state.pool.close()
+    """``scgraph serve --dataset DATA`` in-process (tests/server_fixtures.py, another dataset)."""
+    return running_server(dataset=data, queries_dir=None, **options)
 
 
 @pytest.fixture(scope="module")

@@ -125,19 +125,28 @@ def file_kind_problem(mode: int) -> str | None:
     return f"is {kind}, not a regular file"
 
 
+@contextlib.contextmanager
+def os_errors(path: Path) -> Iterator[None]:
+    """Turn the operating system's errors on reading ``path`` into one-line :class:`SourceError`."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise SourceError("no such file", path=path) from None
+    except IsADirectoryError:
+        raise SourceError("is a folder, not a file", path=path) from None
+    except PermissionError:
+        raise SourceError("cannot read the file (permission denied)", path=path) from None
+    except OSError as e:
+        raise SourceError(f"cannot read the file ({e.strerror})", path=path) from None
+
+
 def require_regular_file(path: Path | str) -> int:
     """The size of ``path``, a regular file (symbolic links followed); else a one-line
     :class:`SourceError` before anything is opened: a FIFO would block the reader, a device
     (``/dev/zero``) would never end, a folder is no file."""
     path = Path(path)
-    try:
+    with os_errors(path):
         st = os.stat(path)
-    except FileNotFoundError:
-        raise SourceError("no such file", path=path) from None
-    except PermissionError:
-        raise SourceError("cannot read the file (permission denied)", path=path) from None
-    except OSError as e:
-        raise SourceError(f"cannot read the file ({e.strerror})", path=path) from None
     why = file_kind_problem(st.st_mode)
     if why:
         raise SourceError(why, path=path)
@@ -161,17 +170,8 @@ def read_bytes(path: Path | str) -> bytes:
 
     if size > limit:
         raise too_large(size)
-    try:
-        with path.open("rb") as f:
-            data = f.read(limit + 1)
-    except FileNotFoundError:
-        raise SourceError("no such file", path=path) from None
-    except IsADirectoryError:
-        raise SourceError("is a folder, not a file", path=path) from None
-    except PermissionError:
-        raise SourceError("cannot read the file (permission denied)", path=path) from None
-    except OSError as e:
-        raise SourceError(f"cannot read the file ({e.strerror})", path=path) from None
+    with os_errors(path), path.open("rb") as f:
+        data = f.read(limit + 1)
     if len(data) > limit:
         raise too_large(len(data))
     return data
