@@ -78,14 +78,14 @@ def _timed(fn, *args, **kw):
 
 def run_fast(data: Path, nq: Path, work: Path, rec: Recorder, runs: int) -> None:
     """The fast stack, as a user runs it: ``scgraph import cordis DATA --build-dir B`` (in a
-    child process) then ``scgraph build --out B`` (:func:`scgraph.build.build`, in this one):
+    child process) then ``scgraph build --out B`` (:func:`scgraph.pipeline.build`, in this one):
     the streaming import to ``B/registry/cordis.nq``, then the store build
-    (:mod:`scgraph.build.store`: one bulk load with the streaming reasoner inside it), pySHACL
+    (:mod:`scgraph.pipeline.store`: one bulk load with the streaming reasoner inside it), pySHACL
     on the curated part and the SPARQL checks on the registry part."""
     import pyoxigraph as ox
 
     from scgraph import catalogue
-    from scgraph.build import build
+    from scgraph.pipeline import build
     from scgraph.store import OxigraphStore
 
     out = work / "build"
@@ -438,7 +438,7 @@ NOTES = [
     "- **Import** (`scgraph import cordis DIR`) streams the CSV tables through the importer into "
     "`build/registry/cordis.nq` (N-Quads written line for line as Oxigraph writes them; a "
     "temporary file renamed only when every row was good).",
-    "- **Build** (`scgraph build`, `scgraph.build.store`): the curated graphs are assembled with "
+    "- **Build** (`scgraph build`, `scgraph.pipeline.store`): the curated graphs are assembled with "
     "rdflib and validated with pySHACL (a fixed few seconds), written out by an in-memory "
     "Oxigraph store, and then one bulk load fills a new generation of the on-disk store "
     "`build/store` with the curated graphs, the registry file and the inferred graph together "

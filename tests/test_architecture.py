@@ -35,7 +35,7 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("reason", ["scgraph.reason.*"]),
     ("validate", ["scgraph.validate.*"]),
     ("publish", ["scgraph.publish.*"]),
-    ("build", ["scgraph.build.*"]),
+    ("build", ["scgraph.pipeline.*"]),
     ("use", ["scgraph.analysis.*", "scgraph.server.*"]),
     ("interface", ["scgraph.cli.*", "scgraph.__main__", "scgraph.docs"]),
 ]
@@ -123,7 +123,7 @@ def import_graph() -> nx.DiGraph:
 
 def test_the_package_is_found():
     modules = module_files()
-    assert {"scgraph", "scgraph.cli", "scgraph.assemble", "scgraph.build"} <= set(modules)
+    assert {"scgraph", "scgraph.cli", "scgraph.assemble", "scgraph.pipeline"} <= set(modules)
 
 
 def test_every_module_has_a_stage():

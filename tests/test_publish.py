@@ -16,7 +16,7 @@ from rdflib import Dataset, Graph
 from scgraph.assemble import assemble, named_graphs, union_graph
 from scgraph.errors import NotConformant
 from scgraph.namespaces import GRAPH, INFERRED_GRAPH, METADATA_GRAPH, ONTOLOGY_GRAPH
-from scgraph.build import build
+from scgraph.pipeline import build
 from scgraph.publish.serialise import write_dumps, write_validation
 from scgraph.reason import infer
 from scgraph.validate.shacl import validate_files

@@ -220,7 +220,7 @@ def test_a_held_lock_fails_a_writer_at_once_and_changes_nothing(registry: Refere
     assert not BuildFolder(project.build).lock.exists()  # removed with the lock
     # the API takes the lock itself
     with BuildFolder(project.build).writing("import cordis"):
-        from scgraph.build import build
+        from scgraph.pipeline import build
 
         with pytest.raises(StoreError, match=r"another scgraph command \(pid \d+, 'import cordis'"):
             build(project.build, root=project.root)

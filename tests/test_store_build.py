@@ -1,4 +1,4 @@
-"""The store build (:mod:`scgraph.build.store`): files reasoned over, then one bulk load.
+"""The store build (:mod:`scgraph.pipeline.store`): files reasoned over, then one bulk load.
 
 It must make the store that loading everything and reasoning in the store makes
 (:func:`scgraph.reason.infer_store`, engine ``sparql``, itself proven equal to owlrl), on
@@ -16,7 +16,7 @@ import pytest
 from scgraph.assemble import assemble
 from scgraph.importers.cordis import REGISTRY_GRAPH, load_curated, write_cordis_nquads
 from scgraph.namespaces import INFERRED_GRAPH
-from scgraph.build import build
+from scgraph.pipeline import build
 from scgraph.reason import infer_store
 from scgraph.store import OxigraphStore
 
@@ -117,7 +117,7 @@ def test_registry_stating_schema_is_reasoned_the_general_way(tmp_path, registry_
 
 
 def test_which_path_each_registry_takes(tmp_path, registry_nq):
-    from scgraph.build.store import build_store, registry_sources
+    from scgraph.pipeline.store import build_store, registry_sources
 
     def run(name: str, *files: Path) -> bool:
         (tmp_path / name).mkdir()

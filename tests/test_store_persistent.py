@@ -15,7 +15,7 @@ from rdflib import Literal
 from scgraph.assemble import assemble
 from scgraph.errors import StoreError
 from scgraph.namespaces import GRAPH, ID, INFERRED_GRAPH
-from scgraph.build import build
+from scgraph.pipeline import build
 from scgraph.layout import BuildFolder
 from scgraph.reason import infer
 from scgraph.store import (

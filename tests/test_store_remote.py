@@ -20,7 +20,7 @@ from scgraph import catalogue, results
 from scgraph.assemble import assemble
 from scgraph.errors import QueryError, StoreError
 from scgraph.namespaces import GRAPH, ID, INFERRED_GRAPH
-from scgraph.build import build
+from scgraph.pipeline import build
 from scgraph.reason import infer
 from scgraph.store import MemoryStore, OxigraphStore, QueryResult, SparqlStore, open_store
 

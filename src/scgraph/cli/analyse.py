@@ -177,7 +177,7 @@ def _into_build_store(spec: StoreSpec, build_dir: Path, out: Path) -> int | None
     into that store too (as the in-memory path adds analysis.trig), so that SPARQL users query
     the results next to the registry data; the triple count, or None when not."""
     from ..namespaces import ANALYSIS_GRAPH
-    from ..build import replace_store_graph
+    from ..pipeline import replace_store_graph
 
     folder = BuildFolder(build_dir)
     if not spec.is_store_of(folder) or out.absolute() != folder.analysis.absolute():

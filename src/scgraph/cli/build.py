@@ -28,7 +28,7 @@ def build_cmd(
     reasoner: Annotated[Reasoner, typer.Option("--reasoner", help="Reasoning engine: sparql (fast), reasonable or owlrl (the reference); all give the same graph.")] = Reasoner.sparql,
 ) -> None:
     """Assemble, reason over, validate and publish the graph (dumps only if it conforms)."""
-    from ..build import build
+    from ..pipeline import build
 
     with progress(quiet) as say:
         result = build(out, progress=say, store=store, registry=registry or (), engine=reasoner.value)

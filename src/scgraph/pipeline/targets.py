@@ -1,7 +1,7 @@
 """Where a build puts the whole graph: one target per kind of store.
 
 - :class:`OwnStore`: the build folder's own Oxigraph store (``BUILD/store``), built into a new
-  generation that :func:`scgraph.build.write_outputs` switches in together with the files;
+  generation that :func:`scgraph.pipeline.write_outputs` switches in together with the files;
 - :class:`OxigraphFolder`: another on-disk Oxigraph store, built into a new generation and
   switched in here (:func:`scgraph.store.replace_store`);
 - :class:`Endpoint`: a SPARQL 1.1 endpoint, loaded and reasoned over through the protocol.
