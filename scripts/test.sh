@@ -9,11 +9,13 @@ PYTHON="${PYTHON:-python3}"
 .venv/bin/python -m pip install --quiet -e '.[test]'
 # System tools the tests use (the release dumps are checked with rapper from raptor2; the
 # question page is driven in Debian's chromium; the catalogue's queries are parsed by Apache
-# Jena's strict SPARQL 1.1 parser): installed with apt-get when missing and root.
+# Jena's strict SPARQL 1.1 parser; the ontology's OWL 2 DL profile is checked with the OWL API):
+# installed with apt-get when missing and root.
 missing=()
 command -v rapper >/dev/null 2>&1 || missing+=(raptor2-utils)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 [ -f /usr/share/java/jena-arq.jar ] || missing+=(libapache-jena-java)
+[ -f /usr/share/java/owlapi-api.jar ] || missing+=(libowlapi-java)
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null) \
