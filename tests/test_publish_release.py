@@ -23,14 +23,15 @@ from rdflib.namespace import DCAT, DCTERMS, PROV, RDF, VOID, XSD
 from scgraph.assemble import assemble, named_graphs, union_graph
 from scgraph.namespaces import APACHE_2, CC_BY_4, DATASET_IRI, DISTRIBUTION, GRAPH, SPDX
 from scgraph.publish.ontodoc import ontology_html
-from scgraph.publish.release import CHECKSUMS, DUMP_FILES, ReleaseError, publish
+from scgraph.publish.dumps import graph_file
+from scgraph.publish.release import CHECKSUMS, DUMP_FILES, ReleaseError, publish, release_names
 from scgraph.publish.serialise import compact_iri, nquads
 from scgraph.reason import infer
 
 pytestmark = pytest.mark.slow  # see [tool.pytest.ini_options] markers
 
 SHAPES = ROOT / "ontology" / "shapes.ttl"
-FILES = sorted(DUMP_FILES + [f + ".gz" for f in DUMP_FILES] + [
+TOP = sorted(DUMP_FILES + [f + ".gz" for f in DUMP_FILES] + [
     "context.jsonld", "ontology.ttl", "shapes.ttl", "ontology.html", "void.ttl", "LICENSE.md",
     "CHANGELOG.md", CHECKSUMS])
 RAPPER = shutil.which("rapper")
@@ -56,35 +57,54 @@ def dataset_file(ds, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def files(ds) -> list[str]:
+    """Every file of the release: the top-level ones and a Turtle file (and its gzip copy) per graph."""
+    graphs = [graph_file(str(g)) for g in named_graphs(ds)]
+    names = sorted(TOP + graphs + [g + ".gz" for g in graphs])
+    assert names == release_names([str(g) for g in named_graphs(ds)])
+    return names
+
+
+def contents(folder: Path) -> dict[str, bytes]:
+    return {name: (folder / name).read_bytes() for name in listing(folder)}
+
+
+def listing(folder: Path) -> list[str]:
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+@pytest.fixture(scope="module")
 def release(dataset_file, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("release")
     publish(out, dataset=dataset_file, shapes=SHAPES, issued="2026-03-01", version="1.2.3")
     return out
 
 
-def test_release_files(release):
-    assert sorted(p.name for p in release.iterdir()) == FILES  # no temporary files left
+def test_release_files(release, files):
+    assert listing(release) == files  # no temporary files left
+    assert sorted(p.name for p in release.iterdir()) == sorted(TOP + ["graphs"])
 
 
-def test_byte_identical_across_processes(dataset_file, release, tmp_path):
+def test_byte_identical_across_processes(dataset_file, release, files, tmp_path):
     env = {**os.environ, "PYTHONHASHSEED": "7"}
     subprocess.run([sys.executable, "-c", SCRIPT, str(dataset_file), str(tmp_path), str(SHAPES)],
                    check=True, env=env)
-    for name in FILES:
+    assert listing(tmp_path) == files
+    for name in files:
         assert (tmp_path / name).read_bytes() == (release / name).read_bytes(), name
 
 
-def test_gzip_copies_are_deterministic(release):
-    for name in DUMP_FILES:
+def test_gzip_copies_are_deterministic(release, files):
+    for name in [f for f in files if f + ".gz" in files]:
         data = (release / f"{name}.gz").read_bytes()
         assert data[:3] == b"\x1f\x8b\x08" and data[3] == 0  # no FNAME, no other flags
         assert data[4:8] == b"\x00\x00\x00\x00"  # mtime 0
         assert gzip.decompress(data) == (release / name).read_bytes()
 
 
-def test_checksums(release):
+def test_checksums(release, files):
     lines = (release / CHECKSUMS).read_text().splitlines()
-    assert [line.split("  ")[1] for line in lines] == [n for n in FILES if n != CHECKSUMS]
+    assert [line.split("  ")[1] for line in lines] == [n for n in files if n != CHECKSUMS]
     for line in lines:
         digest, name = line.split("  ")
         assert hashlib.sha256((release / name).read_bytes()).hexdigest() == digest
@@ -154,15 +174,42 @@ def test_dataset_dumps_round_trip(release, ds, name, fmt):
         assert_isomorphic(back.graph(g), ds.graph(g))
 
 
-def test_jsonld_uses_the_published_context(release):
+def test_jsonld_is_expanded_with_one_object_per_graph(release, ds):
     doc = json.loads((release / "dataset.jsonld").read_text())
+    assert isinstance(doc, list)  # expanded JSON-LD, as Oxigraph streams it: no context needed
+    assert {g["@id"] for g in doc} == {str(g) for g in named_graphs(ds)}  # a graph may come in parts
     context = json.loads((release / "context.jsonld").read_text())
-    assert doc["@context"] == context["@context"]
     assert context["@context"]["id"] == "https://w3id.org/scgraph/id/"
-    ids = [g["@id"] for g in doc["@graph"]]
-    assert ids == sorted(ids) and "graph:ontology" in ids
     assert compact_iri("https://w3id.org/scgraph/id/org/ec") == "id:org/ec"
     assert compact_iri("https://example.org/x") == "https://example.org/x"
+
+
+def test_one_turtle_file_per_named_graph(release, ds, void):
+    for g in named_graphs(ds):
+        name = graph_file(str(g))
+        assert name.startswith("graphs/") and name.endswith(".ttl")
+        assert_isomorphic(Graph().parse(release / name, format="turtle"), ds.graph(g))
+        assert gzip.decompress((release / f"{name}.gz").read_bytes()) == (release / name).read_bytes()
+        assert set(void.objects(g, VOID.dataDump)) == {DISTRIBUTION[name], DISTRIBUTION[name + ".gz"]}
+    assert graph_file(str(GRAPH["source/web/x"])) == "graphs/source/web/x.ttl"
+    # no IRI names a file outside graphs/
+    for odd in (str(GRAPH["../../etc/passwd"]), "https://example.org/g", str(GRAPH["a//b"]), str(GRAPH["a/./b"])):
+        assert graph_file(odd).startswith("graphs/other/") and ".." not in graph_file(odd)
+
+
+@needs_rapper
+def test_rapper_parses_the_graph_files(release, ds):
+    for g in named_graphs(ds):
+        r = subprocess.run([RAPPER, "-i", "turtle", "-c", (release / graph_file(str(g))).as_uri()],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0 and "Warning" not in r.stderr, r.stderr
+        assert int(r.stderr.split("Parsing returned ")[1].split()[0]) == len(ds.graph(g))
+
+
+def test_merged_dumps_hold_each_triple_once(release, ds):
+    for name in ("graph.nt", "graph-inferred.nt"):
+        lines = (release / name).read_text().splitlines()
+        assert len(lines) == len(set(lines)) == expected_count(ds, name)
 
 
 # --------------------------------------------------------------------------- VoID and DCAT
@@ -249,9 +296,9 @@ def test_changelog_compares_with_the_previous_release(dataset_file, ds, tmp_path
     first = (out / "CHANGELOG.md").read_text()
     assert first.startswith("# Changelog of the scgraph dataset\n\n## 1.0.0 (2026-03-01)\n\nFirst release")
     # the same version and data again: nothing changes, not even the changelog
-    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    before = contents(out)
     publish(out, dataset=dataset_file, shapes=SHAPES, issued="2026-03-01", version="1.0.0")
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert contents(out) == before
 
     changed = Dataset()
     for q in ds.quads((None, None, None, None)):
@@ -282,24 +329,24 @@ def test_changelog_compares_with_the_previous_release(dataset_file, ds, tmp_path
 
 
 def test_bad_input_leaves_the_release_alone(dataset_file, release, tmp_path):
-    before = {p.name: p.read_bytes() for p in release.iterdir()}
+    before = contents(release)
     with pytest.raises(ReleaseError, match=r"^--date must be a day as YYYY-MM-DD, got '2026-13-01'$"):
         publish(release, dataset=dataset_file, shapes=SHAPES, issued="2026-13-01")
     with pytest.raises(ReleaseError, match="no such file; run 'scgraph build' first"):
         publish(release, dataset=tmp_path / "missing.nq", shapes=SHAPES, issued="2026-01-01")
     with pytest.raises(ReleaseError, match="not a release folder"):
         publish(release, dataset=dataset_file, shapes=SHAPES, previous=tmp_path)
-    assert {p.name: p.read_bytes() for p in release.iterdir()} == before
+    assert contents(release) == before
 
 
-def test_cli_publish(dataset_file, tmp_path):
+def test_cli_publish(dataset_file, files, tmp_path):
     exe = Path(sys.executable).parent / "scgraph"
     build = dataset_file.parent
     r = subprocess.run([str(exe), "publish", "--build-dir", str(build), "-o", str(tmp_path / "r"),
                         "--date", "2026-03-01", "--version", "2.0.0", "--shapes", str(SHAPES)],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-    assert r.stdout == (f"scgraph release 2.0.0 (2026-03-01): {len(FILES)} files in {tmp_path / 'r'}\n"
+    assert r.stdout == (f"scgraph release 2.0.0 (2026-03-01): {len(files)} files in {tmp_path / 'r'}\n"
                         "first release (no previous release to compare with)\n")
     bad = subprocess.run([str(exe), "publish", "--build-dir", str(tmp_path / "none"), "-o", str(tmp_path / "r")],
                          capture_output=True, text=True)

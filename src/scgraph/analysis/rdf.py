@@ -65,7 +65,7 @@ def to_graph(r: AnalysisResult) -> Graph:
             out.add((node, SCG.synergyBetween, URIRef(s.b)))
             out.add((node, SCG.synergyType, SYNERGY_TYPE.suggested))
             out.add((node, SCG.score, _dec(s.score)))
-            out.add((node, SCG.rank, Literal(s.rank, datatype=XSD.positiveInteger)))
+            out.add((node, SCG.rank, Literal(s.rank, datatype=XSD.integer)))
             out.add((node, SCG.method, Literal(s.method)))
             for shared, _w in s.shared:
                 out.add((node, SCG.evidence, URIRef(shared)))
@@ -81,7 +81,7 @@ def to_graph(r: AnalysisResult) -> Graph:
                 out.add((node, SCG.network, Literal(net)))
                 out.add((node, SCG.metric, Literal(metric)))
                 out.add((node, SCG.score, _dec(float(getattr(m, metric)))))
-                out.add((node, SCG.rank, Literal(rank, datatype=XSD.positiveInteger)))
+                out.add((node, SCG.rank, Literal(rank, datatype=XSD.integer)))
                 out.add((node, PROV.wasGeneratedBy, run))
 
     for gap in r.coverage_gaps + r.data_gaps:

@@ -13,26 +13,43 @@ from ..layout import STORE_SPECS, BuildFolder
 
 def publish_cmd(
     out: Annotated[Path, typer.Option("--out", "-o", help="Release folder to write.")] = Path("build/release"),
-    build_dir: Annotated[Path, typer.Option("--build-dir", help="Folder with dataset.nq from 'scgraph build'.")] = Path("build"),
+    build_dir: Annotated[Path, typer.Option("--build-dir", help="Build folder to publish: its store (BUILD_DIR/store) if it has one, else its dataset.nq and analysis graph.")] = Path("build"),
     previous: Annotated[Path | None, typer.Option("--previous", help="Earlier release folder to compare with for the changelog (default: the release already in --out, if any).")] = None,
     date: Annotated[str | None, typer.Option("--date", help="Release date, YYYY-MM-DD (default: $SOURCE_DATE_EPOCH, else today in UTC).")] = None,
     version: Annotated[str | None, typer.Option("--version", help="Release version (default: the installed scgraph version).")] = None,
     shapes: Annotated[Path | None, typer.Option("--shapes", help="SHACL shapes file to publish (default: ontology/shapes.ttl).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
-    """Write a release: dumps (Turtle, N-Triples, N-Quads, TriG, JSON-LD) and their gzip copies,
-    ontology and shapes, VoID/DCAT (void.ttl), SHA256SUMS, HTML docs, LICENSE.md and CHANGELOG.md.
+    """Write a release of everything the build holds: registry data, inferences and the
+    analysis graph included, as 'scgraph query' sees it.
 
-    The same build, version and date give byte-identical files.
+    Dumps of the whole dataset (N-Quads, TriG, JSON-LD), of the named graphs merged (Turtle,
+    N-Triples; asserted, and with the inferences) and of each named graph (graphs/*.ttl), each
+    with a gzip copy, streamed from the store; ontology and shapes; VoID/DCAT-AP (void.ttl);
+    SHA256SUMS; HTML docs; LICENSE.md; and CHANGELOG.md per named graph against the previous
+    release. The same build, version and date give byte-identical files.
     """
     from ..publish.release import publish
+    from ..store import OxigraphStore, open_query_store
 
     folder = BuildFolder(build_dir)
     inside = out.absolute().is_relative_to(folder.path.absolute())
     # a release inside the build folder is one of its writers: not while a build runs
     with folder.writing("publish") if inside else contextlib.nullcontext():
-        release = publish(out, dataset=folder.dataset, shapes=shapes, version=version,
-                          issued=date, previous=previous)
+        # what 'scgraph query' answers from: the build's own store once it has one (registry
+        # data, inferences and the analysis graph in it), else its dataset.nq and analysis graph
+        spec = folder.default_store("oxigraph")
+        if spec.path is None:
+            release = publish(out, dataset=folder.dataset, analysis=folder.analysis_graph,
+                              shapes=shapes, version=version, issued=date, previous=previous)
+        else:
+            st = open_query_store(spec)
+            try:
+                assert isinstance(st, OxigraphStore)
+                release = publish(out, store=st, shapes=shapes, version=version, issued=date,
+                                  previous=previous)
+            finally:
+                st.close()
     if not quiet:
         typer.echo(release.summary(), nl=False)
 
