@@ -16,6 +16,7 @@ command -v rapper >/dev/null 2>&1 || missing+=(raptor2-utils)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 [ -f /usr/share/java/jena-arq.jar ] || missing+=(libapache-jena-java)
 [ -f /usr/share/java/owlapi-api.jar ] || missing+=(libowlapi-java)
+command -v virtuoso-t >/dev/null 2>&1 || missing+=(virtuoso-opensource)
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null) \
