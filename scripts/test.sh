@@ -9,7 +9,8 @@ PYTHON="${PYTHON:-python3}"
 .venv/bin/python -m pip install --quiet -e '.[test]'
 # System tools the tests use (the release dumps are checked with rapper from raptor2; the
 # question page is driven in Debian's chromium; the catalogue's queries are parsed by Apache
-# Jena's strict SPARQL 1.1 parser; the ontology's OWL 2 DL profile is checked with the OWL API):
+# Jena's strict SPARQL 1.1 parser; the ontology's OWL 2 DL profile is checked with the OWL API;
+# scgraph runs on a private Virtuoso, the engine of the EU's own CORDIS graph):
 # installed with apt-get when missing and root.
 missing=()
 command -v rapper >/dev/null 2>&1 || missing+=(raptor2-utils)
