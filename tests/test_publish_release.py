@@ -281,6 +281,29 @@ def test_dcat_sources(void, ds):
     assert all((s, RDF.type, DCAT.Dataset) in void for s in sources)
 
 
+def test_what_the_eu_data_portal_looks_for(void, ds):
+    """The data.europa.eu metadata quality assessment's indicators beyond DCAT-AP's mandatory
+    properties: spatial and temporal coverage (from the data), access rights, contact point,
+    modification date."""
+    everything = {t for g in named_graphs(ds) for t in ds.graph(g)}
+    countries = {o for _s, _p, o in everything if isinstance(o, URIRef)
+                 and str(o).startswith("http://publications.europa.eu/resource/authority/country/")}
+    assert set(void.objects(DATASET_IRI, DCTERMS.spatial)) == countries  # none in this small project
+    scg = "https://w3id.org/scgraph/ontology#"
+    starts = [str(o)[:10] for _s, p, o in everything if str(p) == scg + "startDate"]
+    ends = [str(o)[:10] for _s, p, o in everything if str(p) == scg + "endDate"]
+    period = void.value(DATASET_IRI, DCTERMS.temporal)
+    assert [str(void.value(period, DCAT.startDate))] == [min(starts)] if starts else period is None
+    assert [str(void.value(period, DCAT.endDate))] == [max(ends)] if ends else period is None
+    assert void.value(DATASET_IRI, DCTERMS.accessRights) == URIRef(
+        "http://publications.europa.eu/resource/authority/access-right/PUBLIC")
+    contact = void.value(DATASET_IRI, DCAT.contactPoint)
+    vcard = "http://www.w3.org/2006/vcard/ns#"
+    assert (contact, RDF.type, URIRef(vcard + "Kind")) in void
+    assert str(void.value(contact, URIRef(vcard + "hasURL"))) == "https://w3id.org/scgraph"
+    assert void.value(DATASET_IRI, DCTERMS.modified) == void.value(DATASET_IRI, DCTERMS.issued)
+
+
 def test_licence_notes(release):
     text = (release / "LICENSE.md").read_text()
     assert "CC BY 4.0, © European Union" in text and "Apache License, Version 2.0" in text

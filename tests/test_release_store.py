@@ -17,7 +17,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import VOID, XSD
+from rdflib.namespace import DCAT, DCTERMS, VOID, XSD
 from test_release_standards import dcat_ap_violations, needs_dcat_ap, own_violations
 from typer.testing import CliRunner
 
@@ -126,6 +126,15 @@ def test_void_counts_are_the_stores(release, store_quads):
     per_graph = Counter(q.graph_name.value for q in store_quads)  # type: ignore[union-attr]
     subsets = {str(s): count(s, VOID.triples) for s in void.objects(DATASET_IRI, VOID.subset)}
     assert subsets == dict(per_graph)
+    countries = {q.object.value for q in store_quads if isinstance(q.object, ox.NamedNode)
+                 and q.object.value.startswith("http://publications.europa.eu/resource/authority/country/")}
+    assert len(countries) > 5  # the registry's partners' countries
+    assert {str(c) for c in void.objects(DATASET_IRI, DCTERMS.spatial)} == countries
+    scg = "https://w3id.org/scgraph/ontology#"
+    starts = [q.object.value[:10] for q in store_quads if q.predicate.value == scg + "startDate"]
+    ends = [q.object.value[:10] for q in store_quads if q.predicate.value == scg + "endDate"]
+    period = void.value(DATASET_IRI, DCTERMS.temporal)
+    assert (str(void.value(period, DCAT.startDate)), str(void.value(period, DCAT.endDate))) == (min(starts), max(ends))
     assert set(void.objects(URIRef(REGISTRY), VOID.dataDump)) == {
         DISTRIBUTION["graphs/registry/cordis.ttl"], DISTRIBUTION["graphs/registry/cordis.ttl.gz"]}
 

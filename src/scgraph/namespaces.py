@@ -314,3 +314,6 @@ EU_FILE_TYPE = Namespace("http://publications.europa.eu/resource/authority/file-
 EU_DATA_THEME = Namespace("http://publications.europa.eu/resource/authority/data-theme/")  # dcat:theme
 CATALOG_IRI = URIRef(BASE + "catalog")  # the dcat:Catalog of void.ttl: the release's one dataset
 PUBLISHER_IRI = URIRef(BASE + "dataset#publisher")  # foaf:Agent: the scgraph developers
+CONTACT_IRI = URIRef(BASE + "dataset#contact")  # vcard:Organization: the dataset's contact point
+EU_ACCESS_RIGHT = Namespace("http://publications.europa.eu/resource/authority/access-right/")  # dct:accessRights
+VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")

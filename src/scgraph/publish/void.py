@@ -19,14 +19,18 @@ from ..namespaces import (
     BASE,
     CATALOG_IRI,
     CC_BY_4,
+    CONTACT_IRI,
     CORDIS_DATASET,
     DATASET_IRI,
     DISTRIBUTION,
+    EU_ACCESS_RIGHT,
+    EU_COUNTRY,
     EU_DATA_THEME,
     EU_FILE_TYPE,
     IANA_MEDIA_TYPE,
     PUBLISHER_IRI,
     SPDX,
+    VCARD,
     bind_prefixes,
     short,
     sparql_prologue,
@@ -81,6 +85,20 @@ WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?p ORDER BY ?p
 VOID_GRAPHS = """
 SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g
 """
+#: The countries the data is about (places, organisations and projects name them by the EU's
+#: country authority IRIs): the dataset's spatial coverage.
+COUNTRIES = """
+SELECT DISTINCT ?c WHERE { GRAPH ?g { ?x ?p ?c } FILTER(isIRI(?c) && STRSTARTS(STR(?c), STR(eucountry:))) }
+ORDER BY ?c
+"""
+#: The time the data is about: from the earliest start to the latest end of anything dated
+#: (projects, meetings), as written (a year, a month or a day).
+PERIOD = """
+SELECT ?first ?last WHERE {
+  { SELECT (MIN(SUBSTR(STR(?s), 1, 10)) AS ?first) WHERE { GRAPH ?g { ?x scg:startDate ?s } } }
+  { SELECT (MAX(SUBSTR(STR(?e), 1, 10)) AS ?last) WHERE { GRAPH ?h { ?y scg:endDate ?e } } }
+}
+"""
 SOURCE_DOCUMENTS = """
 SELECT DISTINCT ?doc WHERE {
   { VALUES ?type { scg:SourceDocument scg:WebPage } GRAPH ?g { ?doc rdf:type ?type } }
@@ -132,6 +150,40 @@ DESCRIPTION = Literal(
 CORDIS_TITLE = Literal("CORDIS - EU research projects under Horizon Europe (2021-2027)", lang="en")
 CORDIS_DESCRIPTION = Literal("CORDIS, the EU's registry of research projects: the projects "
                              "funded under Horizon Europe (2021-2027).", lang="en")
+
+
+def _day(text: str) -> Literal:
+    """A start or end as written: a year, a year and month, or a day."""
+    kind = {4: XSD.gYear, 7: XSD.gYearMonth}.get(len(text), XSD.date)
+    return Literal(text, datatype=kind)
+
+
+def _coverage(g: Graph, store: OxigraphStore) -> None:
+    """What the data.europa.eu metadata quality assessment looks for beyond DCAT-AP's
+    mandatory properties: spatial and temporal coverage (from the data), access rights, a
+    contact point and the modification date."""
+    d = DATASET_IRI
+    for (country,) in _select(store, COUNTRIES):
+        g.add((d, DCTERMS.spatial, country))
+        g.add((country, RDF.type, DCTERMS.Location))
+    rows = _select(store, PERIOD)
+    first, last = rows[0] if rows else (None, None)
+    if first is not None or last is not None:
+        period = URIRef(f"{d}#temporal")
+        g.add((d, DCTERMS.temporal, period))
+        g.add((period, RDF.type, DCTERMS.PeriodOfTime))
+        if first is not None:
+            g.add((period, DCAT.startDate, _day(str(first))))
+        if last is not None:
+            g.add((period, DCAT.endDate, _day(str(last))))
+    public = EU_ACCESS_RIGHT["PUBLIC"]
+    g.add((d, DCTERMS.accessRights, public))
+    g.add((public, RDF.type, DCTERMS.RightsStatement))
+    g.add((d, DCAT.contactPoint, CONTACT_IRI))
+    g.add((CONTACT_IRI, RDF.type, VCARD.Organization))
+    g.add((CONTACT_IRI, RDF.type, VCARD.Kind))
+    g.add((CONTACT_IRI, VCARD.fn, Literal("the scgraph developers", lang="en")))
+    g.add((CONTACT_IRI, VCARD.hasURL, URIRef(BASE[:-1] if BASE.endswith("/") else BASE)))
 
 
 def _dcat_ap(g: Graph, version: str, issued: str) -> None:
@@ -188,6 +240,7 @@ def void_graph(store: OxigraphStore, stats: DumpStats, files: list[FileInfo],
     g.bind("spdx", SPDX)
     g.bind("filetype", EU_FILE_TYPE)
     g.bind("datatheme", EU_DATA_THEME)
+    g.bind("vcard", VCARD)
     d = DATASET_IRI
     g.add((d, RDF.type, VOID.Dataset))
     g.add((d, RDF.type, DCAT.Dataset))
@@ -196,6 +249,7 @@ def void_graph(store: OxigraphStore, stats: DumpStats, files: list[FileInfo],
     g.add((d, DCAT._NS["version"], Literal(version)))
     g.add((d, OWL.versionInfo, Literal(version)))
     g.add((d, DCTERMS.issued, Literal(issued, datatype=XSD.date)))
+    g.add((d, DCTERMS.modified, Literal(issued, datatype=XSD.date)))
     g.add((d, DCTERMS.license, CC_BY_4))
     g.add((d, DCTERMS.rights, Literal(
         "Curated data: CC BY 4.0, the scgraph developers. Data from the EU project registry "
@@ -205,6 +259,7 @@ def void_graph(store: OxigraphStore, stats: DumpStats, files: list[FileInfo],
     g.add((d, VOID.vocabulary, URIRef(BASE + "ontology")))
     g.add((d, DCTERMS.conformsTo, URIRef(BASE + "shapes")))
     _dcat_ap(g, version, issued)
+    _coverage(g, store)
 
     (subjects, objects, properties), = _select(store, VOID_TOTALS)
     (classes, entities), = _select(store, VOID_CLASSES)
