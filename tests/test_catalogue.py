@@ -21,7 +21,7 @@ from scgraph.catalogue import (
 from scgraph.errors import QueryError
 from scgraph.namespaces import ID
 from scgraph.reason import infer
-from scgraph.results import to_csv, to_json, to_table, to_text, to_tsv
+from scgraph.results import to_csv, to_json, to_terminal, to_text, to_tsv
 from scgraph.store import MemoryStore, OxigraphStore, QueryResult
 
 QUERIES = ROOT / "queries"
@@ -163,9 +163,9 @@ def test_json():
 
 def test_text_table():
     assert to_text(RESULT) == (
-        "thing                      label                n\n"
-        "-------------------------  -------------------  -\n"
-        "id:org/ec                  European Commission  3\n"
+        "thing                      label                     n\n"
+        "-------------------------  ------------------------  -\n"
+        'id:org/ec                  "European Commission"@en  3\n'
         '<https://example.org/a,b>  say "hi"\n'
     )
 
@@ -180,7 +180,31 @@ def test_graph_results_are_sorted_triples():
     assert [line.split("\t")[0] for line in text.splitlines()[1:]] == ["_:x", f"<{C3}>", f"<{DG}>"]
 
 
-def test_rich_table():
-    table = to_table(RESULT, title="T")
-    assert [c.header for c in table.columns] == ["thing", "label", "n"]
-    assert table.row_count == 2
+def test_terminal_table_fits_80_columns():
+    """At 80 columns every row stays on one line, long values cut with an ellipsis (not
+    wrapped mid-word), language tags kept; --wide cuts nothing."""
+    long = "A very long title of a project that goes on and on about smart cities in Europe"
+    result = QueryResult(vars=["project", "title", "label"], rows=[
+        (URIRef("https://w3id.org/scgraph/id/project/triangulum"), Literal(long), Literal("Bruxelles", lang="fr"))])
+    lines = to_terminal(result, 80, title="T").splitlines()
+    assert lines[0] == "T" and lines[-1] == "(1 row)"
+    assert all(len(line) <= 80 for line in lines)
+    assert lines[1].split() == ["project", "title", "label"]
+    row = lines[3]
+    assert row.startswith("id:project/triangulum  A very long title") and "…" in row
+    assert row.endswith('"Bruxelles"@fr')
+    wide = to_terminal(result, 80, wide=True).splitlines()
+    assert long in wide[2] and len(wide[2]) > 80
+
+
+def test_terminal_records_when_columns_cannot_fit():
+    names = [f"column{i}" for i in range(12)]
+    result = QueryResult(vars=names, rows=[tuple(Literal(f"value {i} " * 2 + f"value {i}") for i in range(12))] * 2)
+    lines = to_terminal(result, 80).splitlines()
+    assert lines[0] == "-[ 1 ]" + "-" * 74
+    assert lines[1] == "column0  | value 0 value 0 value 0"
+    assert lines.count("-[ 2 ]" + "-" * 74) == 1 and lines[-1] == "(2 rows)"
+    assert all(len(line) <= 80 for line in lines)
+    # a narrow terminal cuts each value, never wraps it
+    narrow = to_terminal(result, 20).splitlines()
+    assert narrow[1] == "column0  | value 0…" and all(len(line) <= 20 for line in narrow)

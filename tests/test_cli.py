@@ -55,9 +55,12 @@ def test_query_table_without_a_build():
     result = invoke("query", "units_of", "--param", "org=id:org/ec")
     assert (result.exit_code, result.stdout) == (0, (
         "unit             label\n"
-        "---------------  --------\n"
-        "id:org/dg-cnect  DG CNECT\n"
-        "id:org/cnect-c3  Unit C.3\n"))
+        "---------------  -------------\n"
+        'id:org/dg-cnect  "DG CNECT"@en\n'
+        'id:org/cnect-c3  "Unit C.3"@en\n'))
+    # no build: the answer says which graph it comes from, in one line on stderr
+    assert result.stderr.startswith("Note: no build in build (no dataset.nq): answering from the curated graph of ")
+    assert result.stderr.count("\n") == 1
 
 
 @pytest.mark.parametrize("store", ["memory", "oxigraph"])

@@ -162,6 +162,14 @@ class BuildFolder:
             return self.own_store
         return StoreSpec.parse(fallback)
 
+    def imports_not_built(self) -> list[Path]:
+        """The registry files imported after the build's store was made: the store does not
+        hold them until the next 'scgraph build'."""
+        if not self.store.is_dir():
+            return []
+        built = self.store.resolve().stat().st_mtime  # the generation folder, made by the build
+        return [p for p in self.registry_files() if p.stat().st_mtime > built]
+
     def build_store(self, registry: bool = False) -> StoreSpec | None:
         """The store a build writes when none is given: the build's own store once registry
         data is in play (``registry`` files given, or a store exists), else none."""

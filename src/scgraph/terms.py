@@ -181,11 +181,12 @@ def ox_quad(q: QuadLike) -> ox.Quad:
 
 
 def display(term: Node | None) -> str:
-    """A term for people: prefixed IRI, literal text, empty when unbound."""
+    """A term for people: prefixed IRI, literal text (with its language tag, as YASGUI shows
+    it: ``"Bruxelles"@fr``), empty when unbound."""
     if term is None:
         return ""
     if isinstance(term, Literal):
-        return str(term)
+        return f'"{term}"@{term.language}' if term.language else str(term)
     if isinstance(term, BNode):
         return f"_:{term}"
     return short(term)

@@ -22,7 +22,7 @@ import typer
 
 from ..analysis.params import MAX_SHARED, NETWORKS, FigureFormat, FigureKind, Method, Network
 from ..layout import STORE_SPECS, BuildFolder, StoreSpec
-from .common import fill_store, progress
+from .common import default_store, fill_store, progress
 from .common import store_spec as check_store
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ def store_spec(store: str | None, build_dir: Path, data: list[Path] | None) -> S
     unless ``--data`` names other files, else an in-memory Oxigraph store."""
     if store:
         return StoreSpec.parse(store)
-    return StoreSpec("oxigraph") if data else BuildFolder(build_dir).default_store("oxigraph")
+    return StoreSpec("oxigraph") if data else default_store(build_dir)
 
 
 def open_loaded(build_dir: Path, data: list[Path] | None, store: str | None, quiet: bool) -> Store:

@@ -77,9 +77,30 @@ def store_spec(value: str | None) -> str | None:
     return value
 
 
+def note(message: str) -> None:
+    """A one-line notice on stderr about what a command answers from (not progress: printed
+    with --quiet too)."""
+    typer.echo(f"Note: {message}", err=True)
+
+
+def default_store(build_dir: Path, fallback: str = "oxigraph") -> StoreSpec:
+    """The store a read command answers from when no --store is given
+    (:meth:`BuildFolder.default_store`), saying so on stderr when the build's store is older
+    than an import: its answers then leave the imported data out."""
+    folder = BuildFolder(build_dir)
+    spec = folder.default_store(fallback)
+    late = folder.imports_not_built() if spec.path is not None else []
+    if late:
+        names = ", ".join(str(p) for p in late[:3]) + (f" and {len(late) - 3} more" if len(late) > 3 else "")
+        note(f"{names} was imported after {folder.store} was built; the answers leave it out "
+             f"until 'scgraph build --out {build_dir}'")
+    return spec
+
+
 def load_dataset(build_dir: Path, quiet: bool, *, analysis: bool = True) -> Dataset:
-    """The built dataset (else assembled and reasoned over), with the named graph of
-    'scgraph analyse' (BUILD_DIR/analysis/analysis.trig) when there is one and ``analysis``."""
+    """The built dataset (else assembled and reasoned over, which is said on stderr), with the
+    named graph of 'scgraph analyse' (BUILD_DIR/analysis/analysis.trig) when there is one and
+    ``analysis``."""
     from rdflib import Dataset
 
     from ..parse import parse_into
@@ -91,7 +112,11 @@ def load_dataset(build_dir: Path, quiet: bool, *, analysis: bool = True) -> Data
     else:
         from ..assemble import assemble
         from ..reason import infer
+        from ..resources import project_root
 
+        note(f"no build in {build_dir} (no {folder.dataset.name}): answering from the curated "
+             f"graph of {project_root()} assembled in memory, without registry data; run "
+             "'scgraph build' (and 'scgraph import') to answer from a build")
         with progress(quiet) as say:
             if say:
                 say("Assembling and reasoning (no dataset.nq in the build folder)")

@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from ..layout import STORE_SPECS, BuildFolder, StoreSpec
-from .common import fill_store, store_spec
+from ..layout import STORE_SPECS, StoreSpec
+from .common import default_store, fill_store, store_spec
 
 
 class Format(str, Enum):
@@ -36,6 +36,7 @@ def query_cmd(
     build_dir: Annotated[Path, typer.Option("--build-dir", help="Folder with dataset.nq from 'scgraph build'; without it the graph is built in memory.")] = Path("build"),
     store: Annotated[str | None, typer.Option("--store", callback=store_spec, help=f"Where the graph is: {STORE_SPECS}; default oxigraph:BUILD_DIR/store if it exists, else BUILD_DIR/dataset.nq loaded into an in-memory Oxigraph store (memory: into rdflib).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress messages.")] = False,
+    wide: Annotated[bool, typer.Option("--wide", "-w", help="Table format in a terminal: show every value whole, in a table as wide as its values (for a pager: | less -S), instead of cutting values at the terminal's width with an ellipsis.")] = False,
     allow_service: Annotated[list[str] | None, typer.Option("--allow-service", help="Let SERVICE call endpoints under this URL prefix (scheme, host and port must match; repeat for several). Federated queries are refused by default.", show_default=False)] = None,
 ) -> None:
     """Run a query of the catalogue (or a .rq file) over the graph and print the answer."""
@@ -48,7 +49,7 @@ def query_cmd(
     allowed = tuple(allow_service or ())
     catalogue.check_syntax(q, allowed)  # refuses SERVICE off the allow-list; contacts nothing
     # the build's own store once it has one, else the build's dataset in an in-memory Oxigraph
-    st = open_query_store(StoreSpec.parse(store) if store else BuildFolder(build_dir).default_store("oxigraph"))
+    st = open_query_store(StoreSpec.parse(store) if store else default_store(build_dir))
     try:
         if not isinstance(st, SparqlStore) and st.is_empty():  # memory or a new embedded store
             fill_store(st, build_dir, quiet)
@@ -56,11 +57,12 @@ def query_cmd(
     finally:
         st.close()
     if format is Format.table:
-        from rich.console import Console
+        import shutil
+        import sys
 
-        console = Console()
-        if console.is_terminal:
-            console.print(results.to_table(result, title=q.title or q.name))
+        if sys.stdout.isatty():
+            width = shutil.get_terminal_size().columns
+            typer.echo(results.to_terminal(result, width, title=q.title or q.name, wide=wide), nl=False)
         else:
             typer.echo(results.to_text(result), nl=False)
     else:
