@@ -25,13 +25,19 @@ def build_cmd(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
     store: Annotated[str | None, typer.Option("--store", callback=store_spec, help=f"Also build the whole graph into this store ({STORE_SPECS}); default oxigraph:OUT/store once it exists or --registry is given, else none.")] = None,
     registry: Annotated[list[Path] | None, typer.Option("--registry", help="N-Quads file of registry graphs (from 'scgraph import ... --output') to add; repeat for several.")] = None,
+    add: Annotated[list[Path] | None, typer.Option("--add", help="Your own RDF file (Turtle, TriG, N-Triples, N-Quads, ...) to build with the curated sources: one source document, declared as the data/sources files are (exactly one scg:SourceDocument or scg:WebPage), loaded into graph:source/NAME (NAME: the file name without extension; the graphs of a TriG or N-Quads file merged into it), reasoned over and validated with the shapes like the curated data; repeat for several.")] = None,
     reasoner: Annotated[Reasoner, typer.Option("--reasoner", help="Reasoning engine: sparql (fast), reasonable or owlrl (the reference); all give the same graph.")] = Reasoner.sparql,
 ) -> None:
-    """Assemble, reason over, validate and publish the graph (dumps only if it conforms)."""
+    """Assemble, reason over, validate and publish the graph (dumps only if it conforms).
+
+    The graph is the curated sources and reference data, your own source files (--add), the
+    registry graphs imported into BUILD (or given with --registry) and the OWL RL inferences.
+    """
     from ..pipeline import build
 
     with progress(quiet) as say:
-        result = build(out, progress=say, store=store, registry=registry or (), engine=reasoner.value)
+        result = build(out, progress=say, store=store, registry=registry or (), engine=reasoner.value,
+                       extra=add or ())
     if not quiet:
         typer.echo(result.summary(), nl=False)
 

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from rdflib import Dataset, URIRef
 
+from .. import parse
 from ..assemble import assemble, named_graphs
 from ..layout import BuildFolder, StoreSpec, check_store, lost_store
 from ..errors import NotConformant
@@ -45,6 +46,7 @@ from ..files import (
 from ..publish.serialise import DUMPS, write_dumps, write_validation
 from ..reason import FAST_ENGINE, get_engine, infer
 from ..store import OxigraphStore
+from .store import check_registry_file
 from .targets import target_for
 from ..validate.shacl import load_shapes, validate
 
@@ -85,12 +87,15 @@ def _plural(n: int, word: str) -> str:
 
 def build(out_dir: Path | str = Path("build"), *, root: Path | None = None,
           progress: Progress | None = None, store: str | None = None,
-          registry: Sequence[Path] = (), engine: str = FAST_ENGINE) -> BuildResult:
+          registry: Sequence[Path] = (), engine: str = FAST_ENGINE,
+          extra: Sequence[Path] = ()) -> BuildResult:
     """Assemble, infer, validate and publish the graph of ``root`` into ``out_dir``.
 
     ``store``: also build the whole graph into this store (see the module docstring; default
     :meth:`~scgraph.layout.BuildFolder.build_store`). ``registry``: N-Quads/TriG files of registry graphs to add.
     ``engine``: the reasoning engine for the curated dumps (all engines give the same graph).
+    ``extra``: the user's own source files, built, reasoned over and validated as the curated
+    sources are (:func:`scgraph.assemble.assemble`).
 
     The validation report (``validation.ttl``, ``validation.txt``) is always written. The
     dumps are replaced only when the data conforms: on violations the previous dumps stay
@@ -110,13 +115,20 @@ def build(out_dir: Path | str = Path("build"), *, root: Path | None = None,
     spec = StoreSpec.parse(store) if store is not None else None
     if spec is not None and spec.kind != "memory":
         target_for(spec, folder)  # a store a build cannot write
+    for path in registry:
+        check_registry_file(path)  # Turtle given as registry graphs, before any work
+    for path in extra:
+        parse.guess_format(path)  # an unknown extension, a missing file, before any work
+        parse.require_regular_file(path)
     folders = [folder.path] + ([spec.path.parent] if spec is not None and spec.path is not None else [])
     with exclusive_all(folders, "build"):
-        return _build(folder, root=root, progress=progress, spec=spec, registry=registry, engine=engine)
+        return _build(folder, root=root, progress=progress, spec=spec, registry=registry, engine=engine,
+                      extra=extra)
 
 
 def _build(folder: BuildFolder, *, root: Path | None, progress: Progress | None,
-           spec: StoreSpec | None, registry: Sequence[Path], engine: str) -> BuildResult:
+           spec: StoreSpec | None, registry: Sequence[Path], engine: str,
+           extra: Sequence[Path] = ()) -> BuildResult:
     """:func:`build`, with the build folder's writers' lock held."""
     out_dir = folder.path
     say = progress or (lambda _step: None)
@@ -135,7 +147,7 @@ def _build(folder: BuildFolder, *, root: Path | None, progress: Progress | None,
     target = target_for(spec, folder) if spec is not None and spec.kind != "memory" else None
 
     t = step("Assembling the ontology, reference data and sources")
-    ds = assemble(root)
+    ds = assemble(root, extra=extra)
     timings["assemble"] = time.perf_counter() - t
 
     t = step(f"Reasoning (OWL RL, {engine})")

@@ -30,7 +30,7 @@ import pyoxigraph as ox
 from rdflib import Dataset
 
 from ..errors import SourceError, StoreError
-from ..parse import require_regular_file
+from ..parse import guess_format, require_regular_file
 from ..namespaces import GRAPH, INFERRED_GRAPH, METADATA_GRAPH, ONTOLOGY_GRAPH
 from ..reason.rules import read_schema
 from ..reason.stream import NotOneGraph, Source, load_and_infer, single_graph
@@ -46,6 +46,24 @@ class StoreBuild:
     passes: int = 0
     timings: dict[str, float] = field(default_factory=dict)
     general: bool = False  # True when it fell back to loading first and reasoning in the store
+
+
+#: Formats without graph names: what they hold would land in no registry graph.
+TRIPLE_FORMATS = ("turtle", "nt", "xml", "n3", "json-ld")
+
+
+def check_registry_file(path: Path) -> None:
+    """A registry file names its graphs: N-Quads or TriG (as 'scgraph import --output' writes
+    them). A Turtle or N-Triples file holds none, and its triples would be in no graph of the
+    build: a one-line StoreError, not a silent drop."""
+    try:
+        fmt = guess_format(path)
+    except SourceError as e:
+        raise StoreError(e.message, path=path) from None
+    if fmt in TRIPLE_FORMATS:
+        raise StoreError(f"a registry file names its graphs (N-Quads or TriG, as 'scgraph import "
+                         f"--output' writes them); this {fmt} file has no graph names. Add your own "
+                         "data to a build with 'scgraph build --add FILE'", path=path)
 
 
 def registry_sources(files: Sequence[Path], old: OxigraphStore | None, tmp: Path,
@@ -65,9 +83,14 @@ def registry_sources(files: Sequence[Path], old: OxigraphStore | None, tmp: Path
         if graph is not None and _is_one_graph(path, graph):
             sources.append(Source(graph, path, quads=True, data=True))
             continue
+        check_registry_file(path)
         say(f"Reading {path}")
         scratch = scratch or OxigraphStore()
         scratch.bulk_load(path)  # reports a bad file as a one-line StoreError
+        outside = sum(1 for _ in scratch.store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
+        if outside:
+            raise StoreError(f"{outside} triples of this file are in no named graph; a registry "
+                             "file puts every triple in a graph (graph:registry/NAME)", path=path)
     if scratch is not None:
         for g in sorted(n.value for n in scratch.store.named_graphs() if isinstance(n, ox.NamedNode)):
             sources.append(Source(g, dump_graph(scratch.store, g, tmp), quads=False, data=True))
