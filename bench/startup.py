@@ -31,6 +31,8 @@ COMMANDS = {
     "scgraph queries": [str(BIN / "scgraph"), "queries"],
     "scgraph query projects_per_country (curated build)": [str(BIN / "scgraph"), "query", "projects_per_country",
                                                     "--build-dir", "{build}", "-f", "csv"],
+    "scgraph validate (a 22-line source file)": [str(BIN / "scgraph"), "validate",
+                                                 str(REPO / "tests" / "data" / "user_sources" / "my_visit_notes.ttl")],
 }
 
 
