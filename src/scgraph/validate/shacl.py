@@ -160,8 +160,6 @@ def validate(data: Graph | Dataset, shapes: Graph | None = None, ontology: Graph
             _, report, _ = pyshacl.validate(
                 scratch, shacl_graph=shapes, inference=inference,
                 advanced=True, allow_warnings=True, allow_infos=True, inplace=True,
-                # only the shapes that target the focus nodes, on those nodes: what is reported
-                focus_nodes=sorted(focus, key=str) if focus is not None else None,
             )
     except Exception as e:  # pySHACL raises its own errors for broken shapes
         text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
