@@ -494,7 +494,8 @@ class Handlers:
             return self._not_found(key, iri)
         if key == "html":
             labels = await self._labels(out_rows, in_rows)
-            page = resource_html(iri, out_rows, in_rows, labels)
+            amounts = await self._amounts(out_rows)
+            page = resource_html(iri, out_rows, in_rows, labels, amounts=amounts, questions=self._questions())
             return self._resource_response(page.encode("utf-8"), "text/html; charset=utf-8")
         data = resource_rdf(iri, out_rows, in_rows, key)
         media = _RESOURCE_FORMATS[key] + ("; charset=utf-8" if key != "jsonld" else "")
@@ -535,3 +536,32 @@ class Handlers:
                 if best is None or (rank, lit[1]) < best:
                     labels[x[1]] = (rank, lit[1])
         return {k: v[1] for k, v in labels.items()}
+
+    async def _amounts(self, out_rows: list[list[Cell]]) -> dict[str, tuple[str, str]]:
+        """Value and currency of the amounts (``scg:value``, ``scg:currency``) among the values
+        of ``out_rows``, for identifier pages to show them as amounts."""
+        from ..namespaces import SCG
+
+        iris = sorted({row[2][1] for row in out_rows if row[2] is not None and row[2][0] == "uri"
+                       and _NT_IRI.match(row[2][1])})[:400]
+        if not iris:
+            return {}
+        q = (f"SELECT ?x (SAMPLE(?v) AS ?value) (SAMPLE(?c) AS ?currency) WHERE {{ "
+             f"VALUES ?x {{ {' '.join(_nt_iri(i) for i in iris)} }} "
+             f"?x <{SCG.value}> ?v . OPTIONAL {{ ?x <{SCG.currency}> ?c }} }} GROUP BY ?x")
+        try:
+            rows = await self._call("select", q)
+        except (QueryTimeout, PoolBusy):
+            return {}
+        return {x[1]: (v[1], c[1] if c is not None else "") for x, v, c in rows if x is not None and v is not None}
+
+    def _questions(self) -> list[dict[str, Any]]:
+        """The catalogue's questions (name, title, params) for links from identifier pages."""
+        from ..catalogue import load_catalogue
+
+        try:
+            cat = load_catalogue(self.config.queries_dir)
+        except ScgraphError:
+            return []
+        return [{"name": q.name, "title": q.title,
+                 "params": [{"name": p.name, "type": p.type} for p in q.params]} for q in cat.values()]
