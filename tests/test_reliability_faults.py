@@ -10,6 +10,7 @@ the N-th time it reaches STAGE; timed kills land wherever the process happens to
 from __future__ import annotations
 
 import ast
+import json
 import os
 import shutil
 import signal
@@ -45,7 +46,8 @@ WRITERS = {"write_text", "write_bytes", "savefig", "to_csv", "write_graphml", "w
 SAFE_SCOPES = ("atomic_path(", "TemporaryDirectory(", "mkstemp(")
 
 
-IN_MEMORY = {"buf", "None", "io.BytesIO()", "io.StringIO()"}
+IN_MEMORY = {"buf", "None", "io.BytesIO()", "io.StringIO()",
+             "stream"}  # a stream the caller gives (standard output), by that name only
 #: where each writer takes its destination: (position, keyword)
 DESTINATION = {"write_graphml": (1, "path"), "write_gexf": (1, "path"), "savefig": (0, "fname"),
                "to_csv": (0, "path_or_buf"), "dump": (0, "output"), "to_file": (0, "path")}
@@ -595,7 +597,14 @@ def test_updates_are_never_retried() -> None:
 def test_a_busy_endpoint_is_retried_and_then_answers() -> None:
     from scgraph.store import SparqlStore
 
-    graphs = b'{"head": {"vars": ["g"]}, "results": {"bindings": [{"g": {"type": "uri", "value": "urn:g"}}]}}'
+    from scgraph.namespaces import GRAPH, SD
+    from scgraph.store import GRAPHS_INDEX
+
+    # the answer to scgraph's first read: its record of the graphs it owns on the endpoint
+    rows = [(GRAPH["registry/g"], SD.NamedGraph), (GRAPHS_INDEX, SD.Dataset)]
+    graphs = json.dumps({"head": {"vars": ["g", "t"]}, "results": {"bindings": [
+        {"g": {"type": "uri", "value": str(g)}, "t": {"type": "uri", "value": str(t)}}
+        for g, t in rows]}}).encode()
     answers = [_http("503 Service Unavailable", "text/plain", b"busy"),
                _http("200 OK", "application/sparql-results+json", graphs)]
     sock = socket.create_server(("127.0.0.1", 0))
@@ -612,7 +621,7 @@ def test_a_busy_endpoint_is_retried_and_then_answers() -> None:
     t.start()
     try:
         store = SparqlStore(f"http://127.0.0.1:{port}", timeout=5, retries=2)
-        assert [str(g) for g in store.named_graphs()] == ["urn:g"]  # a read: retried after the 503
+        assert store.own_graphs() == [GRAPH["registry/g"]]  # a read: retried after the 503
     finally:
         t.join(5)
         sock.close()

@@ -224,3 +224,20 @@ def test_endpoint_urls(url, expected):
     s = SparqlStore(url)
     assert (s.query_url, s.update_url, s.store_url) == expected
 
+
+
+def test_serve_refuses_a_sparql_store_in_one_line(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    scgraph = str(Path(sys.executable).parent / "scgraph")
+    proc = subprocess.run([scgraph, "serve", "--store", "sparql:http://127.0.0.1:9/sparql",
+                           "--build-dir", str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    assert proc.stderr == ("Error: 'scgraph serve' does not serve a sparql: store: the engine behind "
+                           "it is the SPARQL server; point clients at its endpoint, or serve a "
+                           "build's store (--store oxigraph:PATH) or dataset (docs/serving.md)\n")
+    help_text = subprocess.run([scgraph, "serve", "--help"], capture_output=True, text=True,
+                               timeout=60, env={"COLUMNS": "200", "PATH": ""}).stdout
+    assert "A sparql:URL store is not served" in " ".join(help_text.split())

@@ -19,10 +19,10 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import BinaryIO, Protocol, TypeGuard, runtime_checkable
 
 import pyoxigraph as ox
 from rdflib import Dataset, Graph, Literal, URIRef, Variable
@@ -32,7 +32,8 @@ from rdflib.term import Node
 from . import files, parse
 from .layout import StoreSpec, check_store, lost_store
 from .errors import QueryError, StoreError
-from .namespaces import bind_prefixes
+from .namespaces import GRAPH, SD, bind_prefixes
+from .sparql_guard import first_keyword, scan
 from .terms import QuadLike, from_json, from_ox, graph_id, ox_quad, rdflib_quad, to_ox
 
 
@@ -364,6 +365,22 @@ class OxigraphStore:
             raise StoreError(f"cannot read the Oxigraph store: {e}", path=self.path) from None
         return QueryResult(vars=names, rows=rows)
 
+    def write_csv(self, sparql: str, bindings: dict[str, Node], stream: BinaryIO) -> QueryResult | None:
+        """Write the answer of a SELECT as SPARQL CSV to ``out`` with Oxigraph's own writer, as
+        fast as the store gives rows (no term is made in Python: bulk exports stream); return
+        None. An ASK or CONSTRUCT answer is returned as :meth:`query` returns it instead.
+        ``stream`` is the caller's (standard output), not a file this writes."""
+        try:
+            res = self._run(sparql, bindings)
+            if isinstance(res, ox.QuerySolutions):
+                res.serialize(stream, format=ox.QueryResultsFormat.CSV)
+                return None
+        except (SyntaxError, RuntimeError) as e:
+            raise query_error(e) from None
+        except OSError as e:
+            raise StoreError(f"cannot read the Oxigraph store: {e}", path=self.path) from None
+        return self.query(sparql, bindings)
+
     def named_graphs(self) -> list[URIRef]:
         return sorted(URIRef(g.value) for g in self.store.named_graphs() if isinstance(g, ox.NamedNode))
 
@@ -426,7 +443,7 @@ class _Counter:
 
 _RESULTS_JSON = "application/sparql-results+json"
 _NTRIPLES = "application/n-triples"
-_ACCEPT_QUERY = f"{_RESULTS_JSON}, {_NTRIPLES};q=0.9, text/turtle;q=0.5"
+_ACCEPT_GRAPH = f"{_NTRIPLES}, text/turtle;q=0.5"
 _RETRY_STATUS = frozenset({429, 502, 503, 504})
 
 
@@ -492,6 +509,11 @@ class _Watch:
                 sock.shutdown(socket.SHUT_RDWR)  # wakes a read blocked on a trickling server
 
 
+#: Virtuoso echoes every default-graph-uri of a query as a header of its answer, one per
+#: graph; http.client refuses answers with more than 100 headers.
+http.client._MAXHEADERS = max(getattr(http.client, "_MAXHEADERS", 100), 100_000)  # type: ignore[attr-defined]
+
+
 def _watched_opener(watch: _Watch) -> urllib.request.OpenerDirector:
     """A urllib opener whose connections tell ``watch`` their socket."""
     def watched(base: type[http.client.HTTPConnection]) -> type[http.client.HTTPConnection]:
@@ -535,17 +557,121 @@ def _read_capped(resp: object, limit: int) -> bytes:
         parts.append(chunk)
 
 
-class SparqlStore:
-    """Any SPARQL 1.1 endpoint, through the Query, Update and Graph Store HTTP protocols.
+#: The named graph where scgraph records, on a remote endpoint, every named graph it wrote there
+#: (one triple ``<G> a sd:NamedGraph`` each): the only graphs it reads, writes, deletes or sends
+#: as a query's dataset. It is scgraph's own too (under ``GRAPH``), and never in a dataset.
+GRAPHS_INDEX = GRAPH["scgraph-graphs"]
+#: The dataset sent while scgraph has no graph on an endpoint (no graph is ever written there):
+#: an empty protocol dataset would mean the endpoint's whole dataset.
+NO_GRAPH = GRAPH["scgraph-none"]
+_OWN_PREFIX = str(GRAPH)
+#: Graphs an upload is staged in before it replaces its graph: scgraph's, never in a dataset.
+SCRATCH_PREFIX = str(GRAPH["scratch/"])
 
-    Queries see the union of the named graphs as their default graph (the protocol's
-    ``default-graph-uri`` for each of them), and each one by ``GRAPH``, as with the other
-    stores. Idempotent requests are retried a bounded number of times on a refused
-    connection or a 429/5xx answer; every failure becomes a one-line StoreError.
+
+def is_own_graph(name: object) -> TypeGuard[URIRef]:
+    """Whether ``name`` is one of scgraph's named graphs (an IRI under ``GRAPH``) that may hold
+    data (not the index, not the empty placeholder)."""
+    return (isinstance(name, URIRef) and str(name).startswith(_OWN_PREFIX)
+            and name not in (GRAPHS_INDEX, NO_GRAPH))
+
+
+def _require_own(name: object) -> URIRef:
+    if not is_own_graph(name):
+        raise StoreError(f"scgraph writes only its own named graphs (IRIs under {_OWN_PREFIX}) "
+                         f"on a SPARQL endpoint, not {str(name)[:120]!r}")
+    return name  # type: ignore[return-value]
+
+
+_PROLOGUE_ITEM = re.compile(r"\s*(?:#[^\n]*(?:\n|$)|(?i:PREFIX)\s+[^\s:]*:\s*<[^<>]*>|(?i:BASE)\s*<[^<>]*>)")
+_UPDATE_TARGET = re.compile(
+    r"(?<![:?$\w])(GRAPH|INTO|TO|WITH|USING(?:\s+NAMED)?|FROM|MOVE|COPY|ADD)\s+(?:SILENT\s+)?"
+    r"(?:GRAPH\s+)?(<[^<>\s]*>|[?$]\w+|[^\s{}()<>]+)", re.IGNORECASE)
+_UPDATE_ALL = re.compile(r"\b(?:DROP|CLEAR)\s+(?:SILENT\s+)?(?:ALL|NAMED|DEFAULT)\b", re.IGNORECASE)
+
+
+def _split_prologue(text: str) -> tuple[str, str]:
+    """``text`` cut after its prologue (comments, ``PREFIX`` and ``BASE`` declarations)."""
+    pos = 0
+    while True:
+        m = _PROLOGUE_ITEM.match(text, pos)
+        if m is None or m.end() == pos:
+            return text[:pos], text[pos:]
+        pos = m.end()
+
+
+def _top_level_groups(sparql: str) -> list[tuple[int, int]]:
+    """(open, close) offsets of the top-level ``{ }`` groups (outside comments, strings, IRIs)."""
+    out: list[tuple[int, int]] = []
+    depth, i, start = 0, 0, 0
+    while i < len(sparql):
+        c = sparql[i]
+        if c == "#":
+            nl = sparql.find("\n", i)
+            i = len(sparql) if nl < 0 else nl
+            continue
+        m = _STRING.match(sparql, i) if c in "'\"" else _IRIREF.match(sparql, i) if c == "<" else None
+        if m:
+            i = m.end()
+            continue
+        if c == "{":
+            if depth == 0:
+                start = i
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth == 0:
+                out.append((start, i))
+        i += 1
+    return out
+
+
+def paged_query(text: str, variables: Sequence[str]) -> tuple[str, str] | None:
+    """``text`` (a SELECT) as ``(prologue, ordered)``: the same query ordered on every projected
+    variable (after its own ORDER BY keys, if any), for paging with an outer OFFSET/LIMIT; None
+    when it cannot be paged (not a SELECT, a trailing VALUES block)."""
+    prologue, body = _split_prologue(text)
+    if not re.match(r"\s*SELECT\b", body, re.IGNORECASE) or not variables:
+        return None
+    groups = _top_level_groups(body)
+    if not groups:
+        return None
+    before_last = body[groups[-2][1] + 1 if len(groups) > 1 else 0: groups[-1][0]]
+    if re.search(r"\bVALUES\b", before_last, re.IGNORECASE) and len(groups) > 1:
+        return None  # a trailing VALUES block: its braces are the last group
+    end = groups[-1][1] + 1
+    tail = _strip_comments(body[end:])
+    keys = " ".join(f"?{v}" for v in variables)
+    limit = re.search(r"\b(?:LIMIT|OFFSET)\b", tail, re.IGNORECASE)
+    cut = limit.start() if limit else len(tail)
+    order = "" if re.search(r"\bORDER\s+BY\b", tail, re.IGNORECASE) else " ORDER BY"
+    return prologue, f"{body[:end]}{tail[:cut]}{order} {keys} {tail[cut:]}"
+
+
+def _cap_advice(cap: int | None, url: str) -> str:
+    said = f"at {cap:,} rows" if cap else "below the answer's size"
+    return (f"the SPARQL endpoint {url} caps answers {said} and this answer reached the cap, so "
+            "it is incomplete; raise the cap (Virtuoso: ResultSetMaxRows in the [SPARQL] section "
+            "of virtuoso.ini), or ask a SELECT without a trailing VALUES block, which scgraph reads "
+            "in pages")
+
+
+class SparqlStore:
+    """Any SPARQL 1.1 endpoint, through the Query, Update and Graph Store HTTP protocols,
+    sharing it with other data.
+
+    scgraph touches only its own named graphs there: IRIs under ``GRAPH``, each recorded in
+    :data:`GRAPHS_INDEX` when first written. Queries get those graphs (and no other) as their
+    dataset: their union as the default graph (``default-graph-uri``) and each by ``GRAPH``
+    (``named-graph-uri``), as with the other stores; ``FROM`` clauses, which an engine may let
+    override the protocol's dataset, are refused. An answer cut at the endpoint's row cap
+    (Virtuoso's ``X-SPARQL-MaxRows``) is read again in pages, or refused with a one-line error:
+    never returned incomplete. Idempotent requests are retried a bounded number of times on a
+    refused connection or a 429/5xx answer; every failure becomes a one-line StoreError.
     """
 
     def __init__(self, url: str, *, timeout: float = 60.0, retries: int = 2,
-                 chunk: int = 200_000, deadline: float | None = None,
+                 chunk: int = 50_000, deadline: float | None = None,
                  max_bytes: int | None = None) -> None:
         self.url = url
         self.query_url, self.update_url, self.store_url = _endpoints(url)
@@ -557,38 +683,51 @@ class SparqlStore:
             _env_positive("SCGRAPH_SPARQL_DEADLINE", SPARQL_DEADLINE), timeout)
         self.max_bytes = max_bytes if max_bytes is not None else int(
             _env_positive("SCGRAPH_SPARQL_MAX_BYTES", SPARQL_MAX_BYTES))
+        #: the endpoint's row cap once seen (``X-SPARQL-MaxRows``), and the most rows seen whole
+        self.max_rows: int | None = None
+        self._whole_upto = 0
+        self._recorded: set[URIRef] = set()
+        self._loaded = False
+        self._unindexed: list[URIRef] | None = None  # graphs found by name where no index is
+        #: scgraph's graphs left out of every query's dataset (as an analysis leaves out the
+        #: results of the last one)
+        self.hidden: set[URIRef] = set()
 
     # ------------------------------------------------------------------ HTTP
 
     def _request(self, method: str, url: str, *, data: bytes | None = None,
                  headers: dict[str, str] | None = None, idempotent: bool = True,
-                 ok_missing: bool = False) -> tuple[int, str, bytes]:
+                 ok_missing: bool = False, timeout: float | None = None
+                 ) -> tuple[int, str, bytes, dict[str, str]]:
         attempts = 1 + (self.retries if idempotent else 0)
+        read_timeout = self.timeout if timeout is None else timeout
+        deadline = max(self.deadline, read_timeout)
         last = ""
         for attempt in range(attempts):
             if attempt:
                 time.sleep(min(0.25 * 2 ** (attempt - 1), 2.0))
             req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
             watch = _Watch()
-            timer = threading.Timer(self.deadline, watch.fire)  # the total deadline
+            timer = threading.Timer(deadline, watch.fire)  # the total deadline
             timer.daemon = True
             timer.start()
             try:
-                with _watched_opener(watch).open(req, timeout=self.timeout) as resp:
+                with _watched_opener(watch).open(req, timeout=read_timeout) as resp:
                     body = _read_capped(resp, self.max_bytes)
                     if watch.expired:  # the shut-down socket read as the end of the body
                         raise TimeoutError
-                    return resp.status, resp.headers.get("Content-Type", ""), body
+                    found = {k.lower(): v for k, v in resp.headers.items()}
+                    return resp.status, resp.headers.get("Content-Type", ""), body, found
             except _AnswerTooLarge:
                 raise StoreError(f"the answer of the SPARQL endpoint {url} is over "
                                  f"{self.max_bytes:,} bytes; set SCGRAPH_SPARQL_MAX_BYTES to "
                                  "raise the limit") from None
             except urllib.error.HTTPError as e:
                 if watch.expired:
-                    raise self._late(url) from None
+                    raise self._late(url, deadline) from None
                 text = e.read().decode("utf-8", "replace")[:100_000]
                 if e.code == 404 and ok_missing:
-                    return 404, "", b""
+                    return 404, "", b"", {}
                 if e.code in _RETRY_STATUS:
                     last = f"HTTP {e.code} {e.reason}"
                     continue
@@ -599,53 +738,233 @@ class SparqlStore:
                                  + (f": {first}" if first else "")) from None
             except (TimeoutError, socket.timeout):
                 if watch.expired:
-                    raise self._late(url) from None
-                last = f"no answer within {self.timeout:g} s"
+                    raise self._late(url, deadline) from None
+                last = f"no answer within {read_timeout:g} s"
             except urllib.error.URLError as e:
                 if watch.expired:
-                    raise self._late(url) from None
+                    raise self._late(url, deadline) from None
                 reason = e.reason
                 if isinstance(reason, (TimeoutError, socket.timeout)):
-                    last = f"no answer within {self.timeout:g} s"
+                    last = f"no answer within {read_timeout:g} s"
                 else:
                     last = str(getattr(reason, "strerror", None) or reason)
             except (ConnectionError, OSError, http.client.HTTPException) as e:
                 if watch.expired:
-                    raise self._late(url) from None
+                    raise self._late(url, deadline) from None
                 last = str(getattr(e, "strerror", None) or e) or type(e).__name__
             finally:
                 timer.cancel()
         tries = f" (tried {attempts} times)" if attempts > 1 else ""
         raise StoreError(f"cannot reach the SPARQL endpoint {url}: {last}{tries}")
 
-    def _late(self, url: str) -> StoreError:
+    def _late(self, url: str, deadline: float | None = None) -> StoreError:
         return StoreError(f"the SPARQL endpoint {url} did not answer in full within "
-                          f"{self.deadline:g} s; set SCGRAPH_SPARQL_DEADLINE to raise the limit")
+                          f"{deadline or self.deadline:g} s; set SCGRAPH_SPARQL_DEADLINE to raise the limit")
 
     def _graph_store_url(self, graph: Node) -> str:
         return f"{self.store_url}?{urllib.parse.urlencode({'graph': str(graph)})}"
+
+    # ------------------------------------------------------------------ own graphs
+
+    def own_graphs(self) -> list[URIRef]:
+        """The named graphs scgraph recorded on this endpoint (:data:`GRAPHS_INDEX`), sorted.
+
+        An endpoint whose index was never written (data loaded by the engine's own bulk
+        loader, a read-only endpoint, an scgraph without an index) is asked once per store
+        object for the graphs under ``GRAPH``, by name only (never another graph's data); the
+        first write records them."""
+        res = self._query(f"SELECT ?g ?t WHERE {{ GRAPH <{GRAPHS_INDEX}> {{ ?g a ?t }} }}",
+                          [NO_GRAPH], [GRAPHS_INDEX])
+        found: list[URIRef] = sorted({g for g, t in res.rows if t == SD.NamedGraph and is_own_graph(g)})
+        self._loaded = True
+        if any(g == GRAPHS_INDEX and t == SD.Dataset for g, t in res.rows):
+            self._unindexed = None
+            self._recorded.update(found)
+            return found
+        if self._unindexed is None:
+            scan_ = self._query(f'SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} '
+                                f'FILTER(STRSTARTS(STR(?g), "{_OWN_PREFIX}")) }}', None, None)
+            self._unindexed = sorted({g for (g,) in scan_.rows if is_own_graph(g)})
+        return sorted(set(self._unindexed) | set(found))
+
+    def _record(self, graphs: Iterable[URIRef], *, first: bool = False) -> None:
+        new = [g for g in graphs if g not in self._recorded]
+        if not new and not first:
+            return
+        lines = "".join(f"<{g}> a <{SD.NamedGraph}> .\n" for g in new)
+        if first or not self._recorded:
+            lines += f"<{GRAPHS_INDEX}> a <{SD.Dataset}> .\n"
+        self._update(f"INSERT DATA {{ GRAPH <{GRAPHS_INDEX}> {{\n{lines}}} }}")
+        self._recorded.update(new)
+
+    def _forget(self, graph: URIRef) -> None:
+        self._update(f"DELETE DATA {{ GRAPH <{GRAPHS_INDEX}> {{ <{graph}> a <{SD.NamedGraph}> }} }}")
+        self._recorded.discard(graph)
+
+    def _claim(self, graph: object) -> URIRef:
+        """``graph``, checked to be scgraph's own and recorded before anything is written to it."""
+        name = _require_own(graph)
+        if not self._loaded:
+            self.own_graphs()
+        if self._unindexed is not None:  # the first write: the index is made, with what is there
+            self._record([*self._unindexed, name], first=True)
+            self._unindexed = None
+        elif name not in self._recorded:
+            self._record([name])
+        return name
 
     # ------------------------------------------------------------------ Store
 
     def query(self, sparql: str, bindings: dict[str, Node] | None = None, *,
               graphs: Iterable[URIRef] | None = None) -> QueryResult:
+        """Run ``sparql`` over scgraph's own graphs (``graphs``, if given, as the default graph)."""
         text = bind_values(sparql, bindings or {})
-        form: list[tuple[str, str]] = [("query", text)]
-        named = self.named_graphs()
-        default = named if graphs is None else list(graphs)
-        form += [("default-graph-uri", str(g)) for g in default]
-        form += [("named-graph-uri", str(g)) for g in named]
-        _, ctype, body = self._request(
-            "POST", self.query_url, data=urllib.parse.urlencode(form).encode("utf-8"),
-            headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": _ACCEPT_QUERY})
-        return self._result(ctype, body)
+        if scan(text).dataset_clauses:
+            raise QueryError("FROM and FROM NAMED are refused on a sparql: store: scgraph queries "
+                             "its own graphs only, and sends them as the dataset")
+        own = [g for g in self.own_graphs()
+               if not str(g).startswith(SCRATCH_PREFIX) and g not in self.hidden]
+        default = own if graphs is None else [_require_own(g) for g in graphs]
+        return self._query(text, default, own)
 
-    def _select(self, sparql: str) -> QueryResult:
-        """A query on the endpoint's own dataset (no default-graph-uri)."""
-        _, ctype, body = self._request(
-            "POST", self.query_url, data=urllib.parse.urlencode({"query": sparql}).encode(),
-            headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": _RESULTS_JSON})
-        return self._result(ctype, body)
+    def _query(self, text: str, default: Sequence[URIRef] | None,
+               named: Sequence[URIRef] | None) -> QueryResult:
+        """``text`` with this protocol dataset (None: the endpoint's own), whole or refused."""
+        form: list[tuple[str, str]] = []
+        if default is not None:
+            form += [("default-graph-uri", str(g)) for g in (default or [NO_GRAPH])]
+        if named is not None:
+            form += [("named-graph-uri", str(g)) for g in (named or [NO_GRAPH])]
+        result, cap = self._post_query(text, form)
+        if result.kind == "select" and cap is not None and len(result.rows) >= cap:
+            return self._paged(text, result.vars, cap, form)
+        if result.kind == "graph" and result.graph is not None and len(result.graph):
+            if self._maybe_capped(len(result.graph)):
+                raise StoreError(_cap_advice(self.max_rows, self.query_url))
+        return result
+
+    def _post_query(self, text: str, form: list[tuple[str, str]]) -> tuple[QueryResult, int | None]:
+        # the form decides the media type asked for: Virtuoso answers a CONSTRUCT that accepts
+        # JSON with a table of ?s ?p ?o, which would read as a SELECT
+        graph = first_keyword(text) in ("CONSTRUCT", "DESCRIBE")
+        _, ctype, body, headers = self._request(
+            "POST", self.query_url, data=urllib.parse.urlencode([("query", text), *form]).encode("utf-8"),
+            headers={"Content-Type": "application/x-www-form-urlencoded",
+                     "Accept": _ACCEPT_GRAPH if graph else _RESULTS_JSON})
+        if "x-sql-state" in headers:  # Virtuoso's "anytime" answer: what it found in time
+            raise StoreError(f"the SPARQL endpoint {self.query_url} answered with a partial result "
+                             f"({' '.join(headers.get('x-sql-message', headers['x-sql-state']).split())[:160]}); "
+                             "raise its time limit (Virtuoso: MaxQueryExecutionTime in [SPARQL])")
+        cap = headers.get("x-sparql-maxrows", "").strip()
+        if cap.isdigit():
+            self.max_rows = int(cap)
+        return self._result(ctype, body), (int(cap) if cap.isdigit() else None)
+
+    def _paged(self, text: str, variables: list[str], cap: int,
+               form: list[tuple[str, str]]) -> QueryResult:
+        """All rows of a SELECT whose answer was cut at ``cap``, read in pages below the cap,
+        ordered on every projected variable (the order of the query's own ORDER BY first)."""
+        split = paged_query(text, variables)
+        if split is None:
+            raise StoreError(_cap_advice(cap, self.query_url))
+        rows: list[tuple[Node | None, ...]] = []
+        for page in self._pages(split, variables, cap, form):
+            rows.extend(page)
+        return QueryResult(vars=variables, rows=rows)
+
+    def _pages(self, split: tuple[str, str], variables: list[str], cap: int,
+               form: list[tuple[str, str]]) -> Iterator[list[tuple[Node | None, ...]]]:
+        """The rows of ``split`` (:func:`paged_query`), one page of ``cap - 1`` rows at a time."""
+        prologue, ordered = split
+        size = max(1, cap - 1)
+        offset = 0
+        projection = " ".join(f"?{v}" for v in variables)
+        while True:
+            page = f"{prologue}\nSELECT {projection} WHERE {{ {{ {ordered} }} }} OFFSET {offset} LIMIT {size}"
+            res, seen = self._post_query(page, form)
+            if seen is not None or res.vars != variables:
+                raise StoreError(_cap_advice(cap, self.query_url))
+            yield res.rows
+            if len(res.rows) < size:
+                return
+            offset += size
+
+    def dump_graph(self, name: URIRef, path: Path | str) -> int:
+        """Write one of scgraph's graphs to ``path`` as N-Triples, streamed to the file (the
+        client holds one buffer, or one page, at a time); return the triple count.
+
+        A Graph Store GET first; when the triples it gave are not the graph's ``COUNT`` (Virtuoso
+        cuts a GET at its row cap without a word), paged SELECTs instead."""
+        name = _require_own(name)
+        expected = self.graph_size(name)
+        with files.atomic_path(path) as tmp:  # whole or not there
+            n = self._dump_graph(name, tmp, expected)
+        return n
+
+    def _dump_graph(self, name: URIRef, path: Path, expected: int) -> int:
+        got = -1
+        with contextlib.suppress(StoreError):
+            with path.open("wb") as out:
+                self._download(self._graph_store_url(name), out)
+            got = _count_triples(path)
+        if got == expected:
+            return got
+        if self.max_rows is None:
+            self._maybe_capped(min(expected, 99_999))  # learns a cap below 100,000 rows
+        cap = max(2, min(self.max_rows or 100_000, 100_000))
+        text = f"SELECT ?s ?p ?o WHERE {{ GRAPH <{name}> {{ ?s ?p ?o }} }}"
+        split = paged_query(text, ["s", "p", "o"])
+        assert split is not None
+        n = 0
+        with path.open("w", encoding="utf-8") as f:
+            for page in self._pages(split, ["s", "p", "o"], cap, [("default-graph-uri", str(NO_GRAPH)),
+                                                                   ("named-graph-uri", str(name))]):
+                f.writelines(_nt_line(s, p, o) for s, p, o in page)  # type: ignore[arg-type]
+                n += len(page)
+        if n != expected:
+            raise StoreError(f"the SPARQL endpoint {self.query_url} gave {n:,} of the {expected:,} "
+                             f"triples of <{name}>; it changed while read, or caps answers")
+        return n
+
+    def _download(self, url: str, out: BinaryIO) -> None:
+        """GET ``url`` (N-Triples) into the file ``out``, streamed, within the store's deadline."""
+        req = urllib.request.Request(url, method="GET", headers={"Accept": _NTRIPLES})
+        watch = _Watch()
+        timer = threading.Timer(self.deadline, watch.fire)
+        timer.daemon = True
+        timer.start()
+        try:
+            with _watched_opener(watch).open(req, timeout=self.timeout) as resp:
+                while chunk := resp.read1(1 << 16):
+                    out.write(chunk)
+            if watch.expired:
+                raise self._late(url)
+        except urllib.error.HTTPError as e:
+            if e.code == 404:
+                return
+            raise StoreError(f"the Graph Store {url} answered HTTP {e.code} {e.reason}") from None
+        except (OSError, http.client.HTTPException) as e:
+            raise StoreError(f"cannot read the Graph Store {url}: {e}") from None
+        finally:
+            timer.cancel()
+
+    def _maybe_capped(self, n: int) -> bool:
+        """Whether an answer of ``n`` triples (a CONSTRUCT, which Virtuoso cuts without saying
+        so) may have been cut: asked once per size with a SELECT of ``n + 1`` generated rows."""
+        if self.max_rows is not None:
+            return n >= self.max_rows
+        if n < self._whole_upto:
+            return False
+        digits = max(1, len(str(n + 1)))
+        values = " ".join(f"VALUES ?d{i} {{ 0 1 2 3 4 5 6 7 8 9 }}" for i in range(digits))
+        probe = f"SELECT ?d0 WHERE {{ {values} }} LIMIT {n + 1}"
+        res, cap = self._post_query(probe, [("default-graph-uri", str(NO_GRAPH))])
+        if cap is not None:
+            return n >= cap
+        if len(res.rows) <= n:
+            return True
+        self._whole_upto = n + 1
+        return False
 
     def _result(self, ctype: str, body: bytes) -> QueryResult:
         mime = ctype.split(";")[0].strip().lower()
@@ -669,20 +988,69 @@ class SparqlStore:
         raise StoreError(f"the SPARQL endpoint {self.query_url} answered with an unexpected "
                          f"content type {ctype!r}")
 
-    def update(self, sparql: str) -> None:
-        self._request("POST", self.update_url, data=sparql.encode("utf-8"),
-                      headers={"Content-Type": "application/sparql-update"}, idempotent=False)
+    def update(self, sparql: str, *, timeout: float | None = None) -> None:
+        """Run a SPARQL update that names its graphs by full IRI, each one of scgraph's own
+        (recorded first); its WHERE reads only scgraph's graphs (``using-graph-uri``,
+        ``using-named-graph-uri``). ``DROP``/``CLEAR`` of ``ALL``, ``NAMED`` or ``DEFAULT`` are
+        refused. ``timeout``: seconds to wait for the answer (default: the store's)."""
+        if scan(sparql).loads:
+            raise StoreError("LOAD is refused on a sparql: store: the engine would fetch the URL")
+        if _UPDATE_ALL.search(sparql):
+            raise StoreError("DROP/CLEAR ALL, NAMED or DEFAULT are refused on a sparql: store: "
+                             "they would reach graphs that are not scgraph's")
+        targets: list[URIRef] = []
+        reads = False
+        bare = _STRING.sub('""', _strip_comments(sparql))  # no keyword inside a literal
+        for m in _UPDATE_TARGET.finditer(bare):
+            word, arg = m.group(1).upper(), m.group(2)
+            if word.startswith(("USING", "FROM")):
+                raise StoreError("USING and FROM are refused in updates on a sparql: store: "
+                                 "scgraph sends its own graphs as the update's dataset")
+            if arg[0] in "?$" and word == "GRAPH":
+                reads = True
+                continue
+            if not arg.startswith("<"):
+                raise StoreError(f"write graph names in full (<...>) in updates on a sparql: "
+                                 f"store, not {arg[:60]!r}")
+            targets.append(_require_own(URIRef(arg[1:-1])))
+        for g in targets:
+            self._claim(g)
+        self._update(sparql, using=reads or bool(re.search(r"\bWHERE\b", sparql, re.IGNORECASE)),
+                     timeout=timeout)
+
+    def _update(self, sparql: str, *, using: bool = False, timeout: float | None = None) -> None:
+        form: list[tuple[str, str]] = [("update", sparql)]
+        if using:
+            own = self.own_graphs() or [NO_GRAPH]
+            form += [("using-graph-uri", str(g)) for g in own]
+            form += [("using-named-graph-uri", str(g)) for g in own]
+        self._request("POST", self.update_url, data=urllib.parse.urlencode(form).encode("utf-8"),
+                      headers={"Content-Type": "application/x-www-form-urlencoded"},
+                      idempotent=False, timeout=timeout)
 
     def named_graphs(self) -> list[URIRef]:
-        res = self._select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+        """scgraph's graphs on the endpoint that hold triples, sorted."""
+        own = self.own_graphs()
+        if not own:
+            return []
+        values = " ".join(f"<{g}>" for g in own)
+        res = self._query(f"SELECT ?g WHERE {{ VALUES ?g {{ {values} }} "
+                          "FILTER EXISTS { GRAPH ?g { ?s ?p ?o } } }", [NO_GRAPH], own)
         return sorted(r[0] for r in res.rows if isinstance(r[0], URIRef))
 
     def __len__(self) -> int:
-        res = self._select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
-        return int(res.rows[0][0]) if res.rows and res.rows[0][0] is not None else 0  # type: ignore[arg-type]
+        own = self.own_graphs()
+        res = self._query("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }", [NO_GRAPH], own)
+        return _count(res)
+
+    def graph_size(self, name: URIRef) -> int:
+        """Triples in one of scgraph's graphs (0 if it has none)."""
+        res = self._query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{_require_own(name)}> {{ ?s ?p ?o }} }}",
+                          [NO_GRAPH], [name])
+        return _count(res)
 
     def is_empty(self) -> bool:
-        return not self.query("ASK { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }").boolean
+        return not self.query("ASK { GRAPH ?g { ?s ?p ?o } }").boolean
 
     def close(self) -> None:
         """Nothing to release: every request opens and closes its own connection."""
@@ -690,36 +1058,98 @@ class SparqlStore:
     # ------------------------------------------------------------------ Graph Store protocol
 
     def get_graph(self, name: URIRef) -> Graph:
-        """The triples of one named graph (empty if the endpoint does not have it)."""
-        status, _, body = self._request("GET", self._graph_store_url(name),
-                                        headers={"Accept": _NTRIPLES}, ok_missing=True)
+        """The triples of one of scgraph's graphs (empty if the endpoint does not have it), read
+        with a SELECT that is paged past the endpoint's row cap (a Graph Store GET is cut at the
+        cap without a word on Virtuoso)."""
         g = bind_prefixes(Graph())
-        if status != 404 and body:
-            try:
-                g.parse(data=body.decode("utf-8"), format="nt")
-            except Exception as e:
-                raise StoreError(f"the Graph Store {self.store_url} answered something that is "
-                                 f"not N-Triples: {' '.join(str(e).split())[:120]}") from None
+        res = self._query(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{_require_own(name)}> {{ ?s ?p ?o }} }}",
+                          [NO_GRAPH], [name])
+        for s, p, o in res.rows:
+            g.add((s, p, o))  # type: ignore[arg-type]
         return g
 
     def put_graph(self, name: URIRef, triples: Iterable[tuple[Node, Node, Node]]) -> None:
         """Replace one named graph with ``triples`` (Graph Store PUT, idempotent)."""
+        name = self._claim(name)
         data = "".join(_nt_line(s, p, o) for s, p, o in triples).encode("utf-8")
         self._request("PUT", self._graph_store_url(name), data=data,
                       headers={"Content-Type": _NTRIPLES})
 
     def post_graph(self, name: URIRef, triples: Iterable[tuple[Node, Node, Node]]) -> int:
         """Add ``triples`` to one named graph (Graph Store POST, in chunks); return the count."""
+        name = self._claim(name)
         n = 0
         for lines in _chunks((_nt_line(s, p, o) for s, p, o in triples), self.chunk):
-            self._request("POST", self._graph_store_url(name), data="".join(lines).encode("utf-8"),
-                          headers={"Content-Type": _NTRIPLES}, idempotent=False)
+            self._post_lines(name, lines)
             n += len(lines)
         return n
 
     def delete_graph(self, name: URIRef) -> None:
-        """Remove one named graph (Graph Store DELETE; a missing graph is not an error)."""
+        """Remove one of scgraph's graphs (Graph Store DELETE; a missing graph is not an
+        error) and its record."""
+        name = _require_own(name)
         self._request("DELETE", self._graph_store_url(name), ok_missing=True)
+        if self._unindexed is not None and name in self._unindexed:
+            self._unindexed.remove(name)
+        self._forget(name)
+
+    def replace_graph(self, name: URIRef, triples: Iterable[tuple[Node, Node, Node]], *,
+                      check: Callable[[], None] | None = None, scratch: URIRef | None = None,
+                      settle_s: float | None = None) -> int:
+        """Replace one of scgraph's graphs with ``triples``, all or nothing; return the count.
+
+        The triples are uploaded as they come, in chunks, to ``scratch`` (default
+        ``graph:scratch/NAME``: scgraph's, never in a query's dataset); ``check`` (which raises
+        to refuse) runs once all are there; then one ``MOVE`` replaces the graph. A failure
+        before the ``MOVE`` drops the scratch graph and leaves the old graph. When the answer
+        to the ``MOVE`` does not come in time, the endpoint is looked at until the outcome is
+        known (:meth:`_settle`): success, or a one-line error saying the old graph is still in
+        place (and how to tell whether the ``MOVE`` completes later)."""
+        name = _require_own(name)
+        scratch = scratch or GRAPH[f"scratch/{str(name)[len(_OWN_PREFIX):].replace('/', '-')}"]
+        self.delete_graph(scratch)  # a leftover of a failed upload
+        try:
+            n = self.post_graph(scratch, triples)
+            if check is not None:
+                check()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self.delete_graph(scratch)
+            raise
+        if not n:
+            self.delete_graph(scratch)
+            self.update(f"DROP SILENT GRAPH <{name}>")
+            return 0
+        try:
+            self.update(f"MOVE SILENT <{scratch}> TO <{name}>", timeout=max(self.timeout, self.deadline))
+        except StoreError as e:
+            self._settle(scratch, name, n, e, settle_s)
+        with contextlib.suppress(StoreError):
+            self.delete_graph(scratch)  # forgets it (the MOVE left it empty)
+        return n
+
+    def _settle(self, scratch: URIRef, name: URIRef, n: int, error: StoreError,
+                settle_s: float | None) -> None:
+        """After a ``MOVE`` whose answer did not come: return if it took effect (``scratch``
+        empty, ``name`` holding ``n`` triples); else, once ``settle_s`` seconds have passed
+        (default: the store's timeout, at least 10 s), a one-line StoreError."""
+        wait = settle_s if settle_s is not None else max(self.timeout, 10.0)
+        until = time.monotonic() + wait
+        while True:
+            try:
+                left, now = self.graph_size(scratch), self.graph_size(name)
+            except StoreError:
+                left, now = -1, -1
+            if left == 0 and now == n:
+                return
+            if time.monotonic() >= until:
+                break
+            time.sleep(min(2.0, max(0.1, wait / 20)))
+        state = (f"<{name}> is unchanged so far and the upload waits in <{scratch}>; if that "
+                 "graph empties later, the MOVE took effect; run the import again to be sure"
+                 if left == n else f"the state of <{name}> could not be read; run it again")
+        raise StoreError(f"the endpoint did not confirm that it put the import in place "
+                         f"({error.message}); {state}") from None
 
     # ------------------------------------------------------------------ loading
 
@@ -737,7 +1167,10 @@ class SparqlStore:
             s, p, o, g = rdflib_quad(q)
             if g is None or g == DATASET_DEFAULT_GRAPH_ID:
                 raise StoreError("a remote store takes quads in named graphs only")
-            buf = buffers.setdefault(g, [])
+            buf = buffers.get(g)
+            if buf is None:
+                self._claim(g)
+                buf = buffers[g] = []
             buf.append(_nt_line(s, p, o))
             n += 1
             if len(buf) >= self.chunk:
@@ -764,6 +1197,20 @@ class SparqlStore:
             return self.load_quads(ox.parse(path=str(path), format=fmt))
         except SyntaxError as e:
             raise _syntax_error(e, path) from None
+
+
+def _count(res: QueryResult) -> int:
+    """The number in the first cell of a COUNT answer (0 when unbound)."""
+    cell = res.rows[0][0] if res.rows else None
+    return int(str(cell)) if cell is not None else 0
+
+
+def _count_triples(path: Path) -> int:
+    """The triples of an N-Triples file (-1 if it does not parse)."""
+    try:
+        return sum(1 for _ in ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES))
+    except (SyntaxError, OSError, ValueError):
+        return -1
 
 
 def _nt_line(s: Node, p: Node, o: Node) -> str:

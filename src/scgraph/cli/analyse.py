@@ -43,7 +43,7 @@ class ExportChoice(str, Enum):
 
 BuildDir = Annotated[Path, typer.Option("--build-dir", help="Folder with dataset.nq from 'scgraph build'; without it the graph is built in memory.")]
 Data = Annotated[list[Path] | None, typer.Option("--data", help="Analyse these RDF files instead of the build (TriG/N-Quads keep their named graphs); repeat for several.")]
-StoreOpt = Annotated[str | None, typer.Option("--store", callback=check_store, help=f"Where the graph is read with SPARQL: {STORE_SPECS}; default oxigraph:BUILD_DIR/store if the build has one (registry data), else the build's dataset.nq loaded into an in-memory Oxigraph store.", show_default=False)]
+StoreOpt = Annotated[str | None, typer.Option("--store", callback=check_store, help=f"Where the graph is read with SPARQL: {STORE_SPECS}; default oxigraph:BUILD_DIR/store if the build has one (registry data), else the build's dataset.nq loaded into an in-memory Oxigraph store. sparql:URL[;update=URL][;store=URL] names a SPARQL server's query, update and Graph Store endpoints ('analyse' writes graph:analysis back there; docs/serving.md).", show_default=False)]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress messages.")]
 Seed = Annotated[int, typer.Option("--seed", min=0, help="Seed of communities, sampled betweenness, layouts and evaluation splits.")]
 
@@ -82,6 +82,10 @@ def open_loaded(build_dir: Path, data: list[Path] | None, store: str | None, qui
     from ..store import SparqlStore, open_query_store
 
     st = open_query_store(store_spec(store, build_dir, data))
+    if isinstance(st, SparqlStore):
+        from ..namespaces import ANALYSIS_GRAPH
+
+        st.hidden.add(ANALYSIS_GRAPH)  # not the last run's results
     if data:
         st.load_dataset(load(build_dir, data, quiet))
     elif not (isinstance(st, SparqlStore) or not st.is_empty()):
@@ -147,6 +151,7 @@ def _analyse(out: Path, method: Method, top: int, evaluate: bool, hide: float, s
         st.close()
     paths = write_results(result, out)
     stored = _into_build_store(spec, build_dir, out)
+    sent = _into_endpoint(spec, out)
     if not quiet:
         for net in NETWORKS:
             nodes, edges = result.shape(net)
@@ -170,6 +175,8 @@ def _analyse(out: Path, method: Method, top: int, evaluate: bool, hide: float, s
             typer.echo(f"wrote {p}")
         if stored is not None:
             typer.echo(f"wrote graph:analysis ({stored} triples) into {BuildFolder(build_dir).store}")
+        if sent is not None:
+            typer.echo(f"wrote graph:analysis ({sent} triples) into {spec}")
 
 
 def _into_build_store(spec: StoreSpec, build_dir: Path, out: Path) -> int | None:
@@ -183,6 +190,26 @@ def _into_build_store(spec: StoreSpec, build_dir: Path, out: Path) -> int | None
     if not spec.is_store_of(folder) or out.absolute() != folder.analysis.absolute():
         return None
     return replace_store_graph(build_dir, ANALYSIS_GRAPH, folder.analysis_graph)
+
+
+def _into_endpoint(spec: StoreSpec, out: Path) -> int | None:
+    """After an analysis of a ``sparql:`` store, replace its graph ``graph:analysis`` with the
+    results (``OUT/analysis.trig``), all or nothing, so that the ``analysis_*`` questions
+    answer there; the triple count, or None for another kind of store."""
+    if spec.kind != "sparql":
+        return None
+    import pyoxigraph as ox
+
+    from ..namespaces import ANALYSIS_GRAPH
+    from ..store import SparqlStore, open_store
+    from ..terms import from_ox
+
+    target = open_store(spec)
+    assert isinstance(target, SparqlStore)
+    quads = ox.parse(path=str(out / "analysis.trig"), format=ox.RdfFormat.TRIG)
+    return target.replace_graph(ANALYSIS_GRAPH, (
+        (from_ox(q.subject), from_ox(q.predicate), from_ox(q.object)) for q in quads  # type: ignore[misc]
+        if isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value == str(ANALYSIS_GRAPH)))
 
 
 def plot_cmd(

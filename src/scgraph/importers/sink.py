@@ -13,8 +13,8 @@ target                          staged in                    put in place by
 N-Quads file                    a temporary file beside it   a rename (replaces the file)
 on-disk Oxigraph store          a new store generation,      switching the store's link
 (``oxigraph:PATH``)             other graphs copied over     (replaces the graph)
-SPARQL endpoint (``sparql:``)   memory, then a scratch       one ``MOVE`` (replaces the graph)
-                                graph on the endpoint
+SPARQL endpoint (``sparql:``)   a scratch graph on the       one ``MOVE`` (replaces the graph)
+                                endpoint, streamed
 an open ``pyoxigraph.Store``    an in-memory Oxigraph store  the bulk loader (adds to the graph)
 an rdflib ``Dataset``           memory (none for a new one)  ``addN`` (adds to the graph)
 any other scgraph store         an rdflib Dataset            ``load_dataset`` (adds)
@@ -223,28 +223,31 @@ class _Opened:
 
 class SparqlSink(_Opened):
     """A SPARQL 1.1 endpoint (a ``sparql:URL`` spec or an open
-    :class:`~scgraph.store.SparqlStore`). The graph is staged in memory and uploaded to a
-    scratch graph (:func:`scratch_graph`) once the check passed; one ``MOVE`` then replaces the
-    graph, so a failed upload leaves the old one."""
+    :class:`~scgraph.store.SparqlStore`). The stream is uploaded as it comes, in chunks, to a
+    scratch graph (:func:`scratch_graph`: scgraph's, recorded, never in a query's dataset), so
+    the client holds one chunk at a time; once the check passed one ``MOVE`` replaces the graph.
+    A failed upload or a refused check drops the scratch graph and leaves the old one.
 
-    def __init__(self, store: StoreSpec | SparqlStore, scratch: URIRef | None = None) -> None:
+    The ``MOVE`` is the one step that can outlast the client's wait. When its answer does not
+    come, the sink looks at the endpoint until the outcome is known
+    (:meth:`~scgraph.store.SparqlStore.replace_graph`): the
+    scratch graph gone and the graph holding the uploaded count is success; the scratch graph
+    still whole after ``settle_s`` seconds is a one-line error saying that the old graph is still
+    in place and how to tell if the ``MOVE`` completes later."""
+
+    def __init__(self, store: StoreSpec | SparqlStore, scratch: URIRef | None = None,
+                 settle_s: float | None = None) -> None:
         super().__init__(store)
         self.scratch = scratch
+        self.settle_s = settle_s
 
     def write(self, graph: str, triples: Iterable[Triple], check: Check | None = None) -> None:
-        name = URIRef(graph)
-        staged = _staged_dataset(graph, triples).graph(name)
-        if check is not None:
-            check()
-        scratch = self.scratch if self.scratch is not None else scratch_graph(graph)
         with self.open() as target:
             assert isinstance(target, SparqlStore)
-            target.delete_graph(scratch)  # a leftover of a failed upload (a build drops it too)
-            if len(staged):
-                target.post_graph(scratch, staged)
-                target.update(f"MOVE SILENT <{scratch}> TO <{name}>")
-            else:
-                target.update(f"DROP SILENT GRAPH <{name}>")
+            target.replace_graph(URIRef(graph), ((URIRef(s), URIRef(p), light_to_rdflib(o))
+                                                 for s, p, o in triples),
+                                 check=check, scratch=self.scratch or scratch_graph(graph),
+                                 settle_s=self.settle_s)
 
 
 class StoreSink(_Opened):

@@ -4,7 +4,8 @@
   generation that :func:`scgraph.pipeline.write_outputs` switches in together with the files;
 - :class:`OxigraphFolder`: another on-disk Oxigraph store, built into a new generation and
   switched in here (:func:`scgraph.store.replace_store`);
-- :class:`Endpoint`: a SPARQL 1.1 endpoint, loaded and reasoned over through the protocol.
+- :class:`Endpoint`: a SPARQL 1.1 endpoint, loaded and reasoned over through the protocol; only
+  scgraph's own graphs there are replaced (:class:`~scgraph.store.SparqlStore`).
 
 Each fills its store with the curated graphs, the registry graphs and the inferred graph, runs
 the registry checks (``queries/checks``) and counts the triples per graph.
@@ -96,7 +97,9 @@ class Endpoint:
              timings: dict[str, float], say: Progress) -> Filled:
         target = open_store(self.spec)
         assert isinstance(target, SparqlStore)
-        for g in target.named_graphs():
+        # scgraph's own graphs only (recorded on the endpoint; see SparqlStore): every other
+        # graph there, another dataset or the engine's own, is neither read nor touched
+        for g in target.own_graphs():
             if not str(g).startswith(REGISTRY_PREFIX):
                 target.delete_graph(g)
         t = time.perf_counter()

@@ -249,15 +249,30 @@ def infer_store(store: object, *, data: Sequence[URIRef] | None = None,
 
 def _infer_remote(store: object, data: Sequence[URIRef] | None,
                   progress: Callable[[str], None] | None, engine: str) -> MaterialiseResult:
-    """Reason over a remote store's graphs in a scratch embedded store; PUT the inferred graph."""
+    """Reason over a remote store's graphs (scgraph's own only) in a scratch Oxigraph store on
+    disk: each graph is streamed to an N-Triples file and bulk-loaded, the inferred graph is
+    streamed back, replacing ``graph:inferred`` all or nothing
+    (:meth:`~scgraph.store.SparqlStore.replace_graph`). The client holds Oxigraph's caches and
+    the reasoner's state, never a whole graph in Python objects."""
+    import tempfile
+
     from ..store import OxigraphStore
 
-    scratch = OxigraphStore()
-    for g in store.named_graphs():  # type: ignore[attr-defined]
-        if g != INFERRED_GRAPH:
-            scratch.load_quads((s, p, o, g) for s, p, o in store.get_graph(g))  # type: ignore[attr-defined]
-    result = infer_store(scratch, data=data, progress=progress, engine=engine)
-    inferred = scratch.store.quads_for_pattern(None, None, None, ox.NamedNode(str(INFERRED_GRAPH)))
-    store.put_graph(INFERRED_GRAPH, ((from_ox(q.subject), from_ox(q.predicate), from_ox(q.object))  # type: ignore[attr-defined]
-                                     for q in inferred))
+    with tempfile.TemporaryDirectory(prefix="scgraph-remote-reason-") as tmp:
+        scratch = OxigraphStore(f"{tmp}/store")
+        try:
+            for g in store.named_graphs():  # type: ignore[attr-defined]
+                if g == INFERRED_GRAPH:
+                    continue
+                if progress:
+                    progress(f"Reading {g}")
+                path = f"{tmp}/graph.nt"
+                store.dump_graph(g, path)  # type: ignore[attr-defined]
+                scratch.store.bulk_load(path=path, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(str(g)))
+            result = infer_store(scratch, data=data, progress=progress, engine=engine)
+            inferred = scratch.store.quads_for_pattern(None, None, None, ox.NamedNode(str(INFERRED_GRAPH)))
+            store.replace_graph(INFERRED_GRAPH, ((from_ox(q.subject), from_ox(q.predicate), from_ox(q.object))  # type: ignore[attr-defined]
+                                                 for q in inferred))
+        finally:
+            scratch.close()
     return result
