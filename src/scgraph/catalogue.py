@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import BinaryIO
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -234,13 +235,8 @@ def check_syntax(query: Query, allow_service: Iterable[str] = ()) -> None:
         raise query_error(e, where=where) from None
 
 
-def run(store: Store, query: Query, params: dict[str, str] | None = None,
-        allow_service: Iterable[str] = ()) -> QueryResult:
-    """Run a catalogue query on ``store`` with ``params`` (strings, converted to terms).
-
-    ``SERVICE`` is refused unless its endpoint is under one of ``allow_service``; on the
-    in-memory store (rdflib, which fetches them) ``FROM`` and ``FROM NAMED`` are refused too.
-    """
+def _checked(store: Store, query: Query, params: dict[str, str] | None,
+             allow_service: Iterable[str]) -> dict[str, Node]:
     from .store import MemoryStore
 
     bound = bindings(query, params or {})
@@ -250,4 +246,28 @@ def run(store: Store, query: Query, params: dict[str, str] | None = None,
                            fetches_dataset=isinstance(store, MemoryStore))
     except QueryError as e:
         raise QueryError(str(e), path=query.path or query.name) from None
+    return bound
+
+
+def run(store: Store, query: Query, params: dict[str, str] | None = None,
+        allow_service: Iterable[str] = ()) -> QueryResult:
+    """Run a catalogue query on ``store`` with ``params`` (strings, converted to terms).
+
+    ``SERVICE`` is refused unless its endpoint is under one of ``allow_service``; on the
+    in-memory store (rdflib, which fetches them) ``FROM`` and ``FROM NAMED`` are refused too.
+    """
+    return store.query(query.sparql, _checked(store, query, params, allow_service))
+
+
+def run_csv(store: Store, query: Query, out: BinaryIO, params: dict[str, str] | None = None,
+            allow_service: Iterable[str] = ()) -> QueryResult | None:
+    """:func:`run`, with the answer of a SELECT on an embedded Oxigraph store written as SPARQL
+    CSV to ``out`` by Oxigraph itself, streamed at the store's row rate (the same bytes as
+    :func:`scgraph.results.to_csv`; tested); returns None then. Any other store or query form:
+    the :class:`QueryResult`, for the caller to format."""
+    from .store import OxigraphStore
+
+    bound = _checked(store, query, params, allow_service)
+    if isinstance(store, OxigraphStore):
+        return store.write_csv(query.sparql, bound, out)
     return store.query(query.sparql, bound)

@@ -53,7 +53,16 @@ def query_cmd(
     try:
         if not isinstance(st, SparqlStore) and st.is_empty():  # memory or a new embedded store
             fill_store(st, build_dir, quiet)
-        result = catalogue.run(st, q, params, allowed)
+        if format is Format.csv:  # bulk exports: Oxigraph writes the CSV as it reads the rows
+            import sys
+
+            sys.stdout.flush()
+            result = catalogue.run_csv(st, q, sys.stdout.buffer, params, allowed)
+            if result is None:
+                sys.stdout.buffer.flush()
+                return
+        else:
+            result = catalogue.run(st, q, params, allowed)
     finally:
         st.close()
     if format is Format.table:

@@ -17,6 +17,9 @@ holds no graph in memory, whatever its size:
 - a gzip copy of each, compressed in a second thread while the next dump is written
   (Oxigraph's serialisers and zlib both let go of the interpreter lock).
 
+Each file is written through a temporary file and a rename (:func:`scgraph.files.atomic_path`)
+inside the release's new generation, which is switched in whole at the end.
+
 Oxigraph writes in its index order, which depends only on the data: the same store gives the
 same bytes. The ``id:`` and ``graph:`` prefixes are not used in the dumps: their local names hold
 ``/``, which Turtle would escape (``id:city\\/porto``); full IRIs read better.
@@ -35,6 +38,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from ..files import atomic_path, write_atomic
 from ..namespaces import GRAPH, ID, INFERRED_GRAPH, PREFIXES
 from ..store import OxigraphStore
 
@@ -123,18 +127,19 @@ class _HashingWriter:
 def gzip_file(path: Path, target: Path) -> tuple[FileInfo, FileInfo]:
     """Compress ``path`` into ``target`` deterministically (no name, modification time 0);
     return the infos of both, read and written in one pass each."""
-    out = _HashingWriter(target)
     h = hashlib.sha256()
     size = 0
-    try:
-        with path.open("rb") as f, gzip.GzipFile(filename="", mode="wb", fileobj=out,  # type: ignore[arg-type]
-                                                 compresslevel=GZIP_LEVEL, mtime=0) as gz:
-            while chunk := f.read(_CHUNK):
-                h.update(chunk)
-                size += len(chunk)
-                gz.write(chunk)
-    finally:
-        out.close()
+    with atomic_path(target) as tmp:
+        out = _HashingWriter(tmp)
+        try:
+            with path.open("rb") as f, gzip.GzipFile(filename="", mode="wb", fileobj=out,  # type: ignore[arg-type]
+                                                     compresslevel=GZIP_LEVEL, mtime=0) as gz:
+                while chunk := f.read(_CHUNK):
+                    h.update(chunk)
+                    size += len(chunk)
+                    gz.write(chunk)
+        finally:
+            out.close()
     return FileInfo("", size, h.hexdigest()), FileInfo("", out.size, out.hash.hexdigest())
 
 
@@ -205,12 +210,13 @@ class DumpWriter:
 
     def add(self, name: str, data: bytes) -> None:
         """A small file made in memory (ontology, shapes, notes), not compressed."""
-        self._path(name).write_bytes(data)
+        write_atomic(self._path(name), data)
         self.infos[name] = FileInfo(name, len(data), hashlib.sha256(data).hexdigest())
 
     def dataset_dumps(self) -> None:
         for name, fmt in DATASET_DUMPS.items():
-            self.store.dump(str(self._path(name)), fmt, prefixes=DUMP_PREFIXES)
+            with atomic_path(self._path(name)) as tmp:
+                self.store.dump(str(tmp), fmt, prefixes=DUMP_PREFIXES)
             self._written(name)
 
     def graph_dumps(self, graphs: list[str]) -> dict[str, str]:
@@ -218,8 +224,9 @@ class DumpWriter:
         paths: dict[str, str] = {}
         for g in graphs:
             name = graph_file(g)
-            self.store.dump(str(self._path(name)), ox.RdfFormat.TURTLE,
-                            from_graph=ox.NamedNode(g), prefixes=DUMP_PREFIXES)
+            with atomic_path(self._path(name)) as tmp:
+                self.store.dump(str(tmp), ox.RdfFormat.TURTLE, from_graph=ox.NamedNode(g),
+                                prefixes=DUMP_PREFIXES)
             self._written(name)
             paths[g] = name
         return paths
@@ -233,8 +240,7 @@ class DumpWriter:
         stats.asserted = stats.triples
         self._merged_pair("graph-extra", inferred_only_query(inferred), stats)
         for ext in ("ttl", "nt"):
-            target = self._path(f"graph-inferred.{ext}")
-            with target.open("wb") as out:
+            with atomic_path(self._path(f"graph-inferred.{ext}")) as tmp, tmp.open("wb") as out:
                 for part in (f"graph.{ext}", f"graph-extra.{ext}"):
                     with (self.folder / part).open("rb") as f:
                         while chunk := f.read(_CHUNK):
@@ -245,7 +251,8 @@ class DumpWriter:
         return stats
 
     def _merged_pair(self, stem: str, query: str, stats: DumpStats) -> None:
-        with self._path(f"{stem}.nt").open("wb") as nt, self._path(f"{stem}.ttl").open("wb") as ttl:
+        with atomic_path(self._path(f"{stem}.nt")) as nt_tmp, atomic_path(self._path(f"{stem}.ttl")) as ttl_tmp, \
+                nt_tmp.open("wb") as nt, ttl_tmp.open("wb") as ttl:
             write = nt.write
             count = stats.by_property
 
