@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import statistics
 import subprocess
 import sys
@@ -24,6 +23,8 @@ import tempfile
 import time
 from datetime import date
 from pathlib import Path
+
+from sections import replace_section
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -91,13 +92,6 @@ def section(res: dict[str, dict[str, object]], command: str, load: float, quads:
     return "\n".join(lines) + "\n"
 
 
-def replace_section(path: Path, text: str) -> None:
-    old = path.read_text("utf-8") if path.is_file() else ""
-    pattern = re.compile(rf"(?ms)^{re.escape(BEGIN)}$.*?^{re.escape(END)}$\n?")
-    new = pattern.sub(lambda _m: text, old) if pattern.search(old) else old.rstrip("\n") + "\n\n" + text
-    path.write_text(new, "utf-8")
-
-
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--build-dir", type=Path, default=None, help="a build with a store (registry imported)")
@@ -116,7 +110,7 @@ def main() -> None:
         res = measure(build, args.runs)
     command = "python bench/exports.py " + (f"--build-dir BUILD ({args.build_dir.name})" if args.build_dir
                                             else f"--projects {args.projects}") + f" --runs {args.runs}"
-    replace_section(args.out, section(res, command, load, quads))
+    replace_section(args.out, "exports", section(res, command, load, quads))
 
 
 if __name__ == "__main__":

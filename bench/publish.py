@@ -25,6 +25,8 @@ import time
 from datetime import date
 from pathlib import Path
 
+from sections import replace_section
+
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 BEGIN, END = "<!-- publish -->", "<!-- /publish -->"
@@ -117,13 +119,6 @@ def section(rows: list[dict[str, object]], command: str, load: float) -> str:
     return "\n".join(lines) + "\n"
 
 
-def replace_section(path: Path, text: str) -> None:
-    old = path.read_text("utf-8") if path.is_file() else ""
-    pattern = re.compile(rf"(?ms)^{re.escape(BEGIN)}$.*?^{re.escape(END)}$\n?")
-    new = pattern.sub(lambda _m: text, old) if pattern.search(old) else old.rstrip("\n") + "\n\n" + text
-    path.write_text(new, "utf-8")
-
-
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--sizes", default="10000,50000", help="project counts, comma-separated")
@@ -135,7 +130,7 @@ def main() -> None:
     command = "python bench/publish.py" + (f" --sizes {args.sizes}" if args.sizes != "10000,50000" else "")
     with tempfile.TemporaryDirectory(prefix="scgraph-bench-publish-", dir=args.work) as tmp:
         rows = [measure(size, Path(tmp)) for size in sizes]
-    replace_section(args.out, section(rows, command, load))
+    replace_section(args.out, "publish", section(rows, command, load))
 
 
 if __name__ == "__main__":

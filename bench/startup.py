@@ -20,6 +20,8 @@ import time
 from datetime import date
 from pathlib import Path
 
+from sections import replace_section
+
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 BEGIN, END = "<!-- startup -->", "<!-- /startup -->"
@@ -77,14 +79,7 @@ def main() -> None:
         sys.exit(f"bench/startup.py: no {args.build / 'dataset.nq'}; run 'scgraph build' first")
     text = section(measure(args.runs, args.build), args.runs)
     print(text, end="")
-    page = args.out.read_text(encoding="utf-8") if args.out.is_file() else "# Performance\n"
-    if BEGIN in page and END in page:
-        page = page[:page.index(BEGIN)] + text + page[page.index(END) + len(END) + 1:]
-    else:
-        page = page.rstrip("\n") + "\n\n" + text
-    from scgraph.files import write_atomic
-
-    write_atomic(args.out, page)
+    replace_section(args.out, "startup", text)
 
 
 if __name__ == "__main__":

@@ -32,3 +32,17 @@ def test_bench_runs_at_a_tiny_size(tmp_path):
     assert "python bench/run.py --sizes 20 --baseline-max 0 --runs 1" in text
     assert "| 20 | " in text and "reason" in text
     assert (tmp_path / "performance-time.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_benchmark_replaces_only_its_own_section(tmp_path):
+    sys.path.insert(0, str(BENCH))
+    try:
+        from sections import replace_section
+    finally:
+        sys.path.remove(str(BENCH))
+    page = tmp_path / "performance.md"
+    page.write_text("# Performance\n\nintro\n\n<!-- a -->\nold a\n<!-- /a -->\n\n<!-- b -->\nb\n<!-- /b -->\n")
+    replace_section(page, "a", "<!-- a -->\nnew a\n<!-- /a -->\n")
+    replace_section(page, "c", "<!-- c -->\nc\n<!-- /c -->\n")
+    assert page.read_text() == ("# Performance\n\nintro\n\n<!-- a -->\nnew a\n<!-- /a -->\n\n"
+                                "<!-- b -->\nb\n<!-- /b -->\n\n<!-- c -->\nc\n<!-- /c -->\n")

@@ -226,26 +226,7 @@ _CONSTRUCT_TEMPLATE = re.compile(r"\bCONSTRUCT\s*$", re.IGNORECASE)
 
 def _top_level_braces(sparql: str) -> list[int]:
     """Offsets of the ``{`` that open top-level groups (outside comments, strings, IRIs)."""
-    out: list[int] = []
-    depth, i = 0, 0
-    while i < len(sparql):
-        c = sparql[i]
-        if c == "#":
-            nl = sparql.find("\n", i)
-            i = len(sparql) if nl < 0 else nl
-            continue
-        m = _STRING.match(sparql, i) if c in "'\"" else _IRIREF.match(sparql, i) if c == "<" else None
-        if m:
-            i = m.end()
-            continue
-        if c == "{":
-            if depth == 0:
-                out.append(i)
-            depth += 1
-        elif c == "}":
-            depth -= 1
-        i += 1
-    return out
+    return [start for start, _end in _top_level_groups(sparql, unclosed=True)]
 
 
 def bind_values(sparql: str, bindings: dict[str, Node]) -> str:
@@ -600,8 +581,9 @@ def _split_prologue(text: str) -> tuple[str, str]:
         pos = m.end()
 
 
-def _top_level_groups(sparql: str) -> list[tuple[int, int]]:
-    """(open, close) offsets of the top-level ``{ }`` groups (outside comments, strings, IRIs)."""
+def _top_level_groups(sparql: str, *, unclosed: bool = False) -> list[tuple[int, int]]:
+    """(open, close) offsets of the top-level ``{ }`` groups (outside comments, strings, IRIs);
+    with ``unclosed``, a group the text leaves open too (its close: the end of the text)."""
     out: list[tuple[int, int]] = []
     depth, i, start = 0, 0, 0
     while i < len(sparql):
@@ -623,6 +605,8 @@ def _top_level_groups(sparql: str) -> list[tuple[int, int]]:
             if depth == 0:
                 out.append((start, i))
         i += 1
+    if unclosed and depth > 0:
+        out.append((start, len(sparql)))
     return out
 
 
