@@ -83,6 +83,10 @@ def serve_cmd(
         raise StoreError("'scgraph serve' does not serve a sparql: store: the engine behind it is "
                          "the SPARQL server; point clients at its endpoint, or serve a build's "
                          "store (--store oxigraph:PATH) or dataset (docs/serving.md)")
+    if store is None and dataset is None:
+        from .common import default_store
+
+        default_store(build_dir)  # says so when the build's store is older than an import
     source = source_from_options(store, build_dir, dataset, allow_update)
     config = ServerConfig(source, allow_update=allow_update, timeout=timeout, max_rows=max_rows,
                           max_body=max_body, workers=workers, queries_dir=queries,
