@@ -81,6 +81,8 @@ def test_map_view_and_links_to_identifier_pages(page):
     assert [r[1] for r in rows[1:]] == ["Brussels", "Porto", "Tartu"]
     assert page.get_attribute("#results tbody tr:first-child a", "href") == "/id/city/brussels"
     page.click(".tabs button[data-view='map']")
+    # the outlines load before the points are drawn: wait for them, then count exactly
+    page.wait_for_function("document.querySelectorAll('#view-map circle.point').length > 0")
     assert page.locator("#view-map circle.point").count() == 3
     shot(page, "map")
     page.click(".tabs button[data-view='table']")

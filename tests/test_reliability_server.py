@@ -238,7 +238,8 @@ def test_question_page_shows_script_labels_as_text(xss_server) -> None:
             dialogs: list[str] = []
             page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
             page.goto(xss_server.url + "/")
-            page.fill("#sparql", query)
+            page.wait_for_selector(".CodeMirror")  # YASGUI's editor is ready
+            page.evaluate("q => window.scgraph.editor.set(q)", query)
             page.click("#run")
             page.wait_for_selector("#results")
             rows = page.eval_on_selector_all("#results tr", "rows => rows.map(r => [...r.cells].map(c => c.textContent))")

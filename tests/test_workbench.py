@@ -214,6 +214,7 @@ def test_shared_url_round_trip_and_back_forward(page, browser):
     wait_rows(page, 3)
     question_url = page.url
     assert page.get_attribute(".tabs button[data-view='map']", "class") == "active"
+    page.wait_for_selector("#view-map circle.point")  # drawn after the rows arrive
     assert page.locator("#view-map circle.point").count() == 3
     # an edited query travels as text, with its view
     page.evaluate("window.scgraph.editor.set(window.scgraph.editor.get().replace('ORDER BY ?name', 'ORDER BY DESC(?name)'))")
@@ -316,6 +317,7 @@ def test_downloads(page, tmp_path, question, fmt, filename, start):
 def test_bar_chart_view(page):
     open_page(page, "/?q=projects_per_city&view=bars")
     wait_rows(page, 3)
+    page.wait_for_selector("#view-bars.active rect.bar")  # drawn after the rows arrive
     assert page.locator("#view-bars.active rect.bar").count() == 3
     assert page.text_content("#view-bars .caption") == "projects by name"
     assert page.eval_on_selector("#view-bars svg text", "t => t.firstChild.nodeValue") == "Porto"
@@ -332,6 +334,7 @@ def test_map_view_over_shipped_outlines(page):
     wait_rows(page, 3)
     page.wait_for_selector("#view-map path.country")
     assert page.locator("#view-map path.country").count() > 100  # Natural Earth, from the package
+    page.wait_for_selector("#view-map circle.point")  # drawn after the rows arrive
     assert page.locator("#view-map circle.point").count() == 3
     assert sorted(page.eval_on_selector_all("#view-map text.place", "xs => xs.map(x => x.textContent)")) == ["Brussels", "Porto", "Tartu"]
     assert page.get_attribute("#view-map a", "href").startswith("/id/city/")
@@ -341,7 +344,9 @@ def test_map_view_over_shipped_outlines(page):
 def test_network_view_labelled_by_name(page):
     open_page(page, "/?q=project_cities&view=network")
     wait_rows(page, 6)
+    page.wait_for_selector("#view-network circle.node")  # drawn after the rows arrive
     assert page.locator("#view-network circle.node").count() == 6
+    page.wait_for_selector("#view-network line.edge")  # drawn after the rows arrive
     assert page.locator("#view-network line.edge").count() == 6
     labels = page.eval_on_selector_all("#view-network text", "xs => xs.map(x => x.textContent)")
     assert "Porto" in labels and "Gamma" in labels
@@ -352,6 +357,7 @@ def test_network_view_labelled_by_name(page):
 def test_network_of_a_construct_answer(page):
     open_page(page, "/?q=project_graph&view=network")
     wait_rows(page, 6)
+    page.wait_for_selector("#view-network circle.node")  # drawn after the rows arrive
     assert page.locator("#view-network circle.node").count() == 6
     assert "subject → object" in page.text_content("#view-network .caption")
 

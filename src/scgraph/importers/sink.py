@@ -124,9 +124,22 @@ class NQuadsFileSink:
                         f.write(f"<{s}> <{p}> {light_to_nt(o)} {g} .\n")
                 if check is not None:
                     check()
+                _keep_time_if_same(staged, self.path)
         except BaseException:
             _remove_empty(made)
             raise
+
+
+def _keep_time_if_same(new: Path, old: Path) -> None:
+    """Give ``new`` the modification time of ``old`` when their bytes are the same: an import
+    that changes nothing leaves the file as the last build saw it, so read commands do not say
+    the store is older than the import (:meth:`scgraph.layout.BuildFolder.imports_not_built`)."""
+    import filecmp
+    import os
+
+    if old.is_file() and filecmp.cmp(new, old, shallow=False):
+        st = old.stat()
+        os.utime(new, ns=(st.st_atime_ns, st.st_mtime_ns))
 
 
 def _remove_empty(folders: list[Path]) -> None:
