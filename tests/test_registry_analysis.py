@@ -11,37 +11,22 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from typer.testing import CliRunner
+from registry_fixtures import OFFICIAL, SCGRAPH
+from registry_fixtures import ok as _ok
+from registry_fixtures import registry_build as make_registry_build
 
-from scgraph.cli import app
 from scgraph.namespaces import ANALYSIS_GRAPH, ID
 
 pytestmark = [pytest.mark.slow, pytest.mark.repo_data]
 
-OFFICIAL = Path(__file__).parent / "data" / "cordis" / "official"
-SCGRAPH = str(Path(sys.executable).parent / "scgraph")
-runner = CliRunner()
-
-
-def _ok(*args: str) -> str:
-    result = runner.invoke(app, list(args))
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
 @pytest.fixture(scope="module")
 def registry_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A build folder with the official CORDIS fixture imported and built (so with a store)."""
-    build = tmp_path_factory.mktemp("registry") / "build"
-    _ok("import", "cordis", str(OFFICIAL), "--build-dir", str(build), "-q")
-    _ok("build", "--out", str(build), "-q")
-    assert (build / "store").is_dir()
-    return build
+    return make_registry_build(tmp_path_factory.mktemp("registry") / "build")
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -18,11 +17,11 @@ import pyoxigraph as ox
 import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, VOID, XSD
+from registry_fixtures import SCGRAPH, registry_build
+from registry_fixtures import ok as _ok
 from test_release_standards import dcat_ap_violations, needs_dcat_ap, own_violations
-from typer.testing import CliRunner
 
 from scgraph import catalogue
-from scgraph.cli import app
 from scgraph.namespaces import (
     ANALYSIS_GRAPH,
     DATASET_IRI,
@@ -36,26 +35,13 @@ from scgraph.validate.shacl import load_shapes
 
 pytestmark = [pytest.mark.slow, pytest.mark.repo_data]
 
-OFFICIAL = Path(__file__).parent / "data" / "cordis" / "official"
-SCGRAPH = str(Path(sys.executable).parent / "scgraph")
 REGISTRY = str(GRAPH["registry/cordis"])
-runner = CliRunner()
-
-
-def _ok(*args: str) -> str:
-    result = runner.invoke(app, list(args))
-    assert result.exit_code == 0, result.output
-    return result.output
 
 
 @pytest.fixture(scope="module")
 def build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The official CORDIS fixture imported, built and analysed: a build with a store."""
-    build = tmp_path_factory.mktemp("registry") / "build"
-    _ok("import", "cordis", str(OFFICIAL), "--build-dir", str(build), "-q")
-    _ok("build", "--out", str(build), "-q")
-    _ok("analyse", "--build-dir", str(build), "-q")
-    return build
+    return registry_build(tmp_path_factory.mktemp("registry") / "build", analyse=True)
 
 
 @pytest.fixture(scope="module")
