@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -54,3 +55,22 @@ def running_server(dataset: Path = DATASET, **options: object) -> Iterator[Runni
         server.should_exit = True
         thread.join(15)
         app.state.pool.close()  # type: ignore[attr-defined]
+
+
+#: Debian's Chromium, driven by Playwright (never 'playwright install'), for the page tests.
+CHROMIUM = os.environ.get("SCGRAPH_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def playwright_or_skip():
+    """Playwright's sync API, or the calling test module skipped, saying why."""
+    import shutil
+
+    import pytest
+
+    api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
+    if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
+        pytest.skip(f"no Chromium at {CHROMIUM}: install Debian's chromium package (scripts/test.sh does "
+                    "this when run as root) or set SCGRAPH_CHROMIUM", allow_module_level=True)
+    return api

@@ -4,22 +4,15 @@ question, run it, read the table, switch views, download the CSV."""
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
-from server_fixtures import running_server
+from server_fixtures import CHROMIUM, CHROMIUM_ARGS, playwright_or_skip, running_server
 
 pytestmark = pytest.mark.slow  # see [tool.pytest.ini_options] markers
 
-CHROMIUM = os.environ.get("SCGRAPH_CHROMIUM", "/usr/bin/chromium")
-playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
-if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
-    pytest.skip(f"no Chromium at {CHROMIUM}: install Debian's chromium package (scripts/test.sh does "
-                "this when run as root) or set SCGRAPH_CHROMIUM", allow_module_level=True)
-
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+playwright_api = playwright_or_skip()
+ARGS = CHROMIUM_ARGS
 SCREENSHOTS = Path(os.environ.get("SCGRAPH_SCREENSHOTS", "")) if os.environ.get("SCGRAPH_SCREENSHOTS") else None
 
 

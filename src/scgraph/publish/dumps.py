@@ -93,16 +93,6 @@ class DumpStats:
     by_property: Counter[str] = field(default_factory=Counter)
 
 
-def _digest(path: Path) -> tuple[int, str]:
-    h = hashlib.sha256()
-    size = 0
-    with path.open("rb") as f:
-        while chunk := f.read(_CHUNK):
-            h.update(chunk)
-            size += len(chunk)
-    return size, h.hexdigest()
-
-
 class _HashingWriter:
     """A binary file that hashes what is written to it."""
 
@@ -194,12 +184,9 @@ class DumpWriter:
         path.parent.mkdir(parents=True, exist_ok=True)
         return path
 
-    def _written(self, name: str, *, compress: bool = True) -> None:
+    def _written(self, name: str) -> None:
         """Record ``name`` (written) and queue its gzip copy, which also hashes it."""
         path = self.folder / name
-        if not compress:
-            self.infos[name] = FileInfo(name, *_digest(path))
-            return
 
         def job() -> None:
             plain, packed = gzip_file(path, self.folder / f"{name}.gz")

@@ -33,6 +33,7 @@ from .changelog import (
     changelog,
     compare,
     read_previous,
+    read_sums,
 )
 from .dumps import DumpWriter, graph_file
 from .ontodoc import ontology_html
@@ -200,9 +201,7 @@ def _check_release_folder(out_dir: Path, names: list[str]) -> None:
     if out_dir.is_symlink() or not out_dir.is_dir():
         return
     known = {n.split("/", 1)[0] for n in names}
-    sums = out_dir / CHECKSUMS
-    if sums.is_file():  # the files of the release already there
-        known |= {line.split("  ", 1)[-1].split("/", 1)[0] for line in sums.read_text("utf-8").splitlines()}
+    known |= {n.split("/", 1)[0] for n in read_sums(out_dir / CHECKSUMS)}  # the release already there
     other = sorted(p.name for p in out_dir.iterdir()
                    if p.name not in known and not (p.name.startswith(".") and p.name.endswith(".tmp")))
     if other:

@@ -16,10 +16,9 @@ import re
 from pathlib import Path
 
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
-from rdflib.namespace import RDF, XSD
 from rdflib.compare import to_canonical_graph
+from rdflib.namespace import RDF, XSD
 from rdflib.plugins.serializers.trig import TrigSerializer
-
 
 from ..assemble import named_graphs, union_graph
 from ..files import write_atomic

@@ -24,7 +24,6 @@ from ..namespaces import (
     DATASET_IRI,
     DISTRIBUTION,
     EU_ACCESS_RIGHT,
-    EU_COUNTRY,
     EU_DATA_THEME,
     EU_FILE_TYPE,
     IANA_MEDIA_TYPE,
