@@ -18,13 +18,12 @@ import os
 import platform
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from datetime import date
 from pathlib import Path
 
+from children import folder_bytes, run_child
 from sections import replace_section
 
 REPO = Path(__file__).resolve().parents[1]
@@ -37,28 +36,6 @@ store = ox.Store.read_only(sys.argv[1])
 store.dump(sys.argv[2], ox.RdfFormat.N_QUADS)
 print(len(store))
 """
-
-
-def run_child(argv: list[str]) -> tuple[float, float, str]:
-    """Like :func:`child`, reaping the process itself with ``wait4`` for its own peak memory."""
-    t = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO)
-    # read the pipes in threads' stead: the outputs here are small
-    assert proc.stdout is not None and proc.stderr is not None
-    out = proc.stdout.read()
-    err = proc.stderr.read()
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t
-    code = os.waitstatus_to_exitcode(status)
-    proc.returncode = code
-    if code != 0:
-        sys.exit(f"bench/publish.py: {' '.join(argv)} exited {code}: "
-                 f"{err.decode(errors='replace').strip()[-400:]}")
-    return wall, usage.ru_maxrss / 1024, out.decode()
-
-
-def folder_bytes(path: Path) -> int:
-    return sum(p.stat().st_size for p in path.resolve().rglob("*") if p.is_file())
 
 
 def measure(size: int, work: Path) -> dict[str, object]:

@@ -11,8 +11,9 @@ from rdflib import Dataset, Graph, URIRef
 from rdflib.namespace import DCTERMS, RDF
 from typer.testing import CliRunner
 
+from scgraph.assemble import assemble
 from scgraph.cli import app
-from scgraph.namespaces import GRAPH, ID, INFERRED_GRAPH, METADATA_GRAPH
+from scgraph.namespaces import GRAPH, ID, INFERRED_GRAPH, METADATA_GRAPH, SCG
 
 pytestmark = [pytest.mark.slow, pytest.mark.repo_data]  # curated builds, about 10 s each
 
@@ -31,18 +32,37 @@ def _dataset(out: Path) -> Dataset:
     return ds
 
 
-@pytest.mark.parametrize("fmt", ["ttl", "nt", "trig", "nq"])
-def test_added_files_are_built_like_the_curated_sources(tmp_path, fmt):
-    source = Graph().parse(NOTES)
-    path = tmp_path / f"my_visit_notes.{fmt}"
-    if fmt in ("trig", "nq"):  # two graphs in the file: merged into the one source graph
+def _written(source: Graph, path: Path) -> Path:
+    """``source`` written to ``path`` in the format its suffix names; a TriG or N-Quads file
+    holds two graphs, which the build merges into the one source graph."""
+    if path.suffix in (".trig", ".nq"):
         ds = Dataset()
-        triples = sorted(source)
-        for i, t in enumerate(triples):
+        for i, t in enumerate(sorted(source)):
             ds.graph(URIRef(f"https://example.org/g{i % 2}")).add(t)
-        ds.serialize(path, format="trig" if fmt == "trig" else "nquads")
+        ds.serialize(path, format="trig" if path.suffix == ".trig" else "nquads")
     else:
-        source.serialize(path, format="turtle" if fmt == "ttl" else "nt")
+        source.serialize(path, format="turtle" if path.suffix == ".ttl" else "nt", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["ttl", "nt", "trig", "nq"])
+def test_added_files_are_read_in_each_format(tmp_path, fmt):
+    """What the build assembles from an added file, in each format (the whole build runs once,
+    below: it is the same after assembling)."""
+    source = Graph().parse(NOTES)
+    path = _written(source, tmp_path / f"my_visit_notes.{fmt}")
+    ds = assemble(extra=[path])
+    name = GRAPH["source/my-visit-notes"]
+    added = set(ds.graph(name))
+    assert added >= set(source)
+    # and the provenance link every source graph has (parsed the same from every format)
+    assert added - set(source) == {(LAB, SCG.statedIn, ID["source/web/my-visit-notes"])}
+    assert (name, DCTERMS.identifier, None) in ds.graph(METADATA_GRAPH)
+
+
+def test_added_files_are_built_like_the_curated_sources(tmp_path):
+    source = Graph().parse(NOTES)
+    path = _written(source, tmp_path / "my_visit_notes.trig")
     out = tmp_path / "build"
     result = _build(out, "--add", str(path))
     assert result.exit_code == 0, result.output
