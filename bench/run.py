@@ -449,9 +449,10 @@ NOTES = [
     "asserted; during the bulk load each registry line is followed by what it entails (a "
     "subject's types once per run of its triples, an object's range types once), minus what is "
     "asserted and what `reason.keep` drops, so the reasoning runs while the loader's threads "
-    "index. Transitivity then runs as SPARQL over the few triples of each transitive property, "
-    "its answers expanded the same way, to a fixpoint; equality (`owl:sameAs`, two values of a "
-    "functional property) and consistency are checked in the store, and data with equality, or "
+    "index. Transitivity then reads the few triples of each transitive property once and closes "
+    "them in Python (`transitive_step`), its answers expanded the same way, to a fixpoint; "
+    "equality (`owl:sameAs`, two values of a functional property: one grouped scan per "
+    "property) and consistency are checked in the store, and data with equality, or "
     "registry data stating schema, is reasoned the general way (`sparql` engine). "
     "`tests/test_reason_engines.py` proves that `owlrl` (the reference), `reasonable`, `sparql` "
     "and `stream` give the same inferred graph (curated graph, curated graph plus a CORDIS "
@@ -543,7 +544,7 @@ def keep_sections(path: Path, page: str) -> str:
     import re
 
     old = path.read_text(encoding="utf-8") if path.is_file() else ""
-    kept = [m.group(0) for m in re.finditer(r"(?ms)^<!-- (\w+) -->$.*?^<!-- /\1 -->$", old)]
+    kept = [m.group(0) for m in re.finditer(r"(?ms)^<!-- ([\w-]+) -->$.*?^<!-- /\1 -->$", old)]
     return page.rstrip("\n") + "".join(f"\n\n{k}" for k in kept) + ("\n" if kept else "")
 
 

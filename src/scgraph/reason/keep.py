@@ -18,6 +18,7 @@ from rdflib.namespace import OWL, RDF, RDFS
 
 from ..namespaces import (
     BASE,
+    ID,
     ONTOLOGY_IRI,
     PREFIXES,
     SHAPES,
@@ -91,6 +92,7 @@ def keep_filter_update(target: str, data: Sequence[ox.NamedNode]) -> str:
 DROP, KEEP, IF_DATA_SUBJECT = 0, 1, 2
 
 NT_BASE_SUBJECT = "<" + BASE
+_NT_ID_SUBJECT = "<" + str(ID)
 _NT_VOCABULARY_SUBJECTS = tuple("<" + v for v in (*_OUR_VOCABULARIES, *_EXTERNAL_VOCABULARIES))
 _NT_NOISE = frozenset(f"<{t}>" for t in NOISE_TYPES)
 _NT_OWL = f"<{OWL}"
@@ -105,6 +107,10 @@ def keeps_nt(s: str, p: str, o: str) -> int:
     """:func:`keep` for an entailed triple in N-Triples terms: :data:`DROP`, :data:`KEEP`, or
     :data:`IF_DATA_SUBJECT` (a subject outside the project's namespace, kept when the data
     states something of it)."""
+    if s.startswith(_NT_ID_SUBJECT):  # the things of the data: no vocabulary lives under id/
+        if p == _RDF_TYPE:
+            return DROP if noise_type_nt(o) else KEEP
+        return DROP if p == _SAME_AS and s == o else KEEP
     if (not s.startswith("<") or s.startswith(_NT_VOCABULARY_SUBJECTS)
             or (p == _RDF_TYPE and noise_type_nt(o)) or (p == _SAME_AS and s == o)):
         return DROP

@@ -1,0 +1,209 @@
+"""The registry build against the engine's own floor (issue 18): how long ``scgraph import
+cordis`` + ``scgraph build`` take, and how much memory, next to Oxigraph loading the same
+registry quads and nothing else.
+
+    .venv/bin/python bench/build_floor.py [--sizes 10000,50000] [--work DIR] [--out docs/performance.md]
+
+For each size: synthetic CORDIS tables (``bench/generate_cordis.py``), then, one child process
+after the other, interleaved:
+
+1. ``scgraph import cordis DATA --build-dir BUILD`` (writes ``BUILD/registry/cordis.nq``);
+2. the floor, twice: ``oxigraph load --location EMPTY --file BUILD/registry/cordis.nq`` (the
+   console script of pyoxigraph's own CLI) and ``pyoxigraph.Store(EMPTY).bulk_load`` of the
+   same file, each into a new empty folder;
+3. ``scgraph build --out BUILD`` (the real CLI, run so that its ``BuildResult.timings``, the
+   build's own stage timings, are written to a JSON file).
+
+Each child's wall time and peak resident memory are taken with ``os.wait4``. The ratio is
+(import + build) over the ``oxigraph load`` floor of the same run. The section between the
+``build-floor`` markers of docs/performance.md is replaced (``bench/sections.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sections import replace_section
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+BEGIN, END = "<!-- build-floor -->", "<!-- /build-floor -->"
+MiB = 1024  # ru_maxrss is in KiB on Linux
+
+PY_FLOOR = """
+import sys, pyoxigraph as ox
+store = ox.Store(sys.argv[1])
+store.bulk_load(path=sys.argv[2], format=ox.RdfFormat.N_QUADS)
+store.flush()
+print(len(store))
+"""
+
+#: ``scgraph build ARGS`` through the real CLI, its BuildResult's timings and counts written
+#: to the JSON file ``argv[1]``.
+BUILD = """
+import json, sys
+import scgraph.pipeline as pipeline
+real, timings_file = pipeline.build, sys.argv[1]
+def build(*args, **kwargs):
+    result = real(*args, **kwargs)
+    with open(timings_file, "w") as f:
+        json.dump({"timings": result.timings, "asserted": result.asserted,
+                   "inferred": result.inferred}, f)
+    return result
+pipeline.build = build
+from scgraph.cli import main
+sys.argv = ["scgraph", *sys.argv[2:]]
+sys.exit(main())
+"""
+
+
+def run_child(argv: list[str]) -> tuple[float, float, str]:
+    """Run ``argv`` to its end; its wall time (s), its own peak memory (MiB) and its stdout."""
+    t = time.perf_counter()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, cwd=REPO)
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t
+        code = os.waitstatus_to_exitcode(status)
+        proc.returncode = code
+        out.seek(0)
+        err.seek(0)
+        text, error = out.read().decode(errors="replace"), err.read().decode(errors="replace")
+    if code != 0:
+        sys.exit(f"bench/build_floor.py: {' '.join(argv)} exited {code}: {error.strip()[-600:]}")
+    return wall, usage.ru_maxrss / MiB, text
+
+
+def measure(size: int, work: Path) -> dict[str, Any]:
+    data, build = work / f"cordis-{size}", work / f"build-{size}"
+    for p in (data, build):
+        shutil.rmtree(p, ignore_errors=True)
+    load = {"start": os.getloadavg()[0]}
+    run_child([sys.executable, str(REPO / "bench" / "generate_cordis.py"), str(data), "--projects", str(size)])
+    scgraph = str(BIN / "scgraph")
+    t_import, m_import, _ = run_child([scgraph, "import", "cordis", str(data), "--build-dir", str(build), "-q"])
+    nq = build / "registry" / "cordis.nq"
+    quads_file = sum(1 for _ in nq.open("rb"))
+    empty = work / "floor-store"
+    shutil.rmtree(empty, ignore_errors=True)
+    t_cli, m_cli, _ = run_child([str(BIN / "oxigraph"), "load", "--location", str(empty), "--file", str(nq)])
+    shutil.rmtree(empty, ignore_errors=True)
+    t_py, m_py, out = run_child([sys.executable, "-c", PY_FLOOR, str(empty), str(nq)])
+    floor_quads = int(out.strip())
+    shutil.rmtree(empty, ignore_errors=True)
+    timings_file = work / "timings.json"
+    t_build, m_build, _ = run_child([sys.executable, "-c", BUILD, str(timings_file), "build", "--out",
+                                     str(build), "-q"])
+    built = json.loads(timings_file.read_text())
+    load["end"] = os.getloadavg()[0]
+    row: dict[str, Any] = {
+        "projects": size, "registry_lines": quads_file, "registry_quads": floor_quads,
+        "store_quads": built["asserted"] + built["inferred"], "inferred": built["inferred"],
+        "import_s": t_import, "import_mib": m_import, "oxigraph_load_s": t_cli,
+        "oxigraph_load_mib": m_cli, "bulk_load_s": t_py, "bulk_load_mib": m_py,
+        "build_s": t_build, "build_mib": m_build, "stages": built["timings"], "load": load}
+    print(json.dumps(row), file=sys.stderr, flush=True)
+    shutil.rmtree(build, ignore_errors=True)
+    shutil.rmtree(data, ignore_errors=True)
+    return row
+
+
+#: The build's stages as the table shows them: (label, timing keys summed).
+STAGES = [
+    ("curated: assemble, reason, pySHACL", ("assemble", "infer", "validate")),
+    ("registry sources, curated graphs written out", ("store-copy", "store-prepare")),
+    ("first pass of the stream reasoner", ("reason-read",)),
+    ("bulk load, local rules interleaved", ("store-load",)),
+    ("transitivity", ("reason-transitivity",)),
+    ("equality and consistency", ("reason-consistency",)),
+    ("registry checks (queries/checks)", ("store-check",)),
+    ("triples per graph", ("store-count",)),
+    ("curated dumps", ("publish",)),
+]
+
+
+def section(rows: list[dict[str, Any]], command: str) -> str:
+    lines = [BEGIN, "## The registry build against the engine's floor (issue 18)", "",
+             f"`{command}`, {date.today().isoformat()}, {os.cpu_count()} cores (shared), "
+             f"{platform.machine()}, Python {platform.python_version()}. Each command is a child "
+             "process, one after the other: import, the two floors, build; wall time and the "
+             "child's own peak resident memory (`wait4`). The floor is Oxigraph loading the "
+             "registry quads the import wrote (`BUILD/registry/cordis.nq`) into an empty store "
+             "and doing nothing else: `oxigraph load --location EMPTY --file cordis.nq` (the "
+             "ratio's denominator) and `pyoxigraph.Store(EMPTY).bulk_load` of the same file. The "
+             "build stores the curated graphs, the registry graphs and the inferred graph. Load "
+             "average (1 min) at the start and the end of each size in the last column: the "
+             "machine is shared, compare within a row.", "",
+             "| projects | registry quads | quads stored by the build | floor: `oxigraph load` (s) "
+             "| floor peak (MiB) | `Store.bulk_load` (s) | its peak (MiB) | import (s) | import peak "
+             "(MiB) | build (s) | build peak (MiB) | (import + build) / floor | load average |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for r in rows:
+        ratio = (float(r["import_s"]) + float(r["build_s"])) / float(r["oxigraph_load_s"])
+        load = r["load"]
+        lines.append(
+            f"| {r['projects']:,} | {r['registry_quads']:,} | {r['store_quads']:,} | "
+            f"{r['oxigraph_load_s']:.1f} | {r['oxigraph_load_mib']:.0f} | {r['bulk_load_s']:.1f} | "
+            f"{r['bulk_load_mib']:.0f} | {r['import_s']:.1f} | {r['import_mib']:.0f} | "
+            f"{r['build_s']:.1f} | {r['build_mib']:.0f} | {ratio:.2f}x | "
+            f"{load['start']:.2f} -> {load['end']:.2f} |")
+    lines += ["", "The build's own stages (`BuildResult.timings`, seconds):", "",
+              "| stage | " + " | ".join(f"{r['projects']:,}" for r in rows) + " |",
+              "|---|" + "---:|" * len(rows)]
+    for label, keys in STAGES:
+        cells = []
+        for r in rows:
+            tm = r["stages"]
+            cells.append(f"{sum(float(tm.get(k, 0.0)) for k in keys):.1f}")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    lines.append("")
+    for r in rows:
+        floor = float(r["oxigraph_load_s"])
+        tm = r["stages"]
+        load_s = float(tm.get("store-load", 0.0))
+        lines.append(
+            f"At {r['projects']:,} projects the import alone takes "
+            f"{float(r['import_s']) / floor:.2f}x the floor and the build's bulk load "
+            f"{load_s / floor:.2f}x, for {int(r['store_quads']) / int(r['registry_quads']):.2f}x "
+            f"the quads ({r['inferred']:,} of them inferred); the build's peak is "
+            f"{float(r['build_mib']) - float(r['oxigraph_load_mib']):.0f} MiB above the floor's.")
+        lines.append("")
+    lines.append(END)
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--sizes", default="10000,50000", help="project counts, comma-separated")
+    p.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temporary one)")
+    p.add_argument("--out", type=Path, default=REPO / "docs" / "performance.md")
+    p.add_argument("--json", type=Path, default=None, help="also write the rows to this file")
+    p.add_argument("--render", type=Path, default=None,
+                   help="measure nothing: write the section from the rows a run saved with --json")
+    args = p.parse_args()
+    if args.render is not None:
+        replace_section(args.out, "build-floor", section(json.loads(args.render.read_text()),
+                                                         "python bench/build_floor.py"))
+        return
+    sizes = [int(s) for s in args.sizes.split(",")]
+    command = "python bench/build_floor.py" + (f" --sizes {args.sizes}" if args.sizes != "10000,50000" else "")
+    with tempfile.TemporaryDirectory(prefix="scgraph-bench-floor-", dir=args.work) as tmp:
+        rows = [measure(size, Path(tmp)) for size in sizes]
+    if args.json is not None:
+        args.json.write_text(json.dumps(rows, indent=1))
+    replace_section(args.out, "build-floor", section(rows, command))
+
+
+if __name__ == "__main__":
+    main()
