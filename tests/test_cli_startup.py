@@ -27,7 +27,7 @@ def test_importing_the_cli_loads_no_heavy_library():
     assert sorted(_imported("import scgraph.cli") & set(HEAVY)) == []
 
 
-@pytest.mark.parametrize("args", [["--help"], ["build", "--help"], ["query", "--help"],
+@pytest.mark.parametrize("args", [["--help"], ["build", "--help"], ["validate", "--help"], ["query", "--help"],
                                   ["analyse", "--help"], ["import", "cordis", "--help"],
                                   ["build", "--reasoner", "foo"], ["query", "x", "--store", "nowhere"]])
 def test_help_and_usage_errors_load_no_heavy_library(args):

@@ -2,16 +2,22 @@
 
 SHACL-SPARQL constraints run (pySHACL's ``advanced`` mode), and the ontology is mixed into the
 data graph so that class targets follow ``rdfs:subClassOf``.
+
+``scgraph validate`` (:func:`validate_files`) is interactive, so it does no work whose results
+it would throw away: the parsed shapes, ontology and reference data come from a per-user cache
+(:mod:`.cache`), and only the file's own things are validated against the shapes that target
+them (:func:`_only_these_targets`), which gives exactly the results about them that validating
+everything gives.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
+from contextvars import ContextVar
 from pathlib import Path
 
-import pyshacl
 from rdflib import BNode, Dataset, Graph, Literal
 from rdflib.namespace import RDF, SH
 from rdflib.plugins.sparql.algebra import translateQuery
@@ -20,9 +26,10 @@ from rdflib.plugins.sparql.processor import SPARQLProcessor
 from rdflib.term import Node
 
 from .. import parse, resources, sparql_guard
-from ..assemble import add_provenance, data_graphs, graph_name, load_base, merge
+from ..assemble import add_provenance, data_graphs, graph_name, is_shapes_file, load_base, merge, named_graphs
 from ..errors import QueryError, ShapesError, SourceError
 from ..namespaces import ONTOLOGY_GRAPH, bind_prefixes
+from . import cache
 from .report import ValidationReport, ValidationResult
 
 _PREPARED_LOCK = threading.Lock()
@@ -70,14 +77,34 @@ def _prepared_queries() -> Iterator[None]:
 def load_shapes(path: Path | str | None = None) -> Graph:
     """Parse the shapes file (default: every ``ontology/*shapes*.ttl``); problems raise ShapesError."""
     paths = [Path(path)] if path is not None else sorted(resources.ontology_dir().glob("*shapes*.ttl"))
-    g = Graph()
-    try:
-        for p in paths:
-            parse.parse_into(g, p)
-    except SourceError as e:
-        raise ShapesError(f"cannot load the shapes: {e.message}", path=e.path, line=e.line) from None
-    _guard_sparql(g, paths)
-    return bind_prefixes(g)
+
+    def build() -> Graph:
+        g = Graph()
+        try:
+            for p in paths:
+                parse.parse_into(g, p)
+        except SourceError as e:
+            raise ShapesError(f"cannot load the shapes: {e.message}", path=e.path, line=e.line) from None
+        _guard_sparql(g, paths)
+        return bind_prefixes(g)
+
+    # the prefixes are kept: pySHACL writes the shapes graph's prefixed names into messages
+    return cache.cached_graph("shapes", paths, build, keep_namespaces=True)
+
+
+def load_base_graph(root: Path) -> Graph:
+    """The ontology and the reference data of ``root`` (:func:`scgraph.assemble.load_base`) merged
+    into one fresh Graph, from the cache when it holds them."""
+    files = [p for p in sorted((root / "ontology").glob("*.ttl")) if not is_shapes_file(p)]
+    reference = root / "data" / "reference"
+    files += sorted(reference.glob("*.ttl")) if reference.is_dir() else []
+
+    def build() -> Graph:
+        ds = Dataset()
+        load_base(ds, root)
+        return merge(ds, named_graphs(ds))
+
+    return cache.cached_graph("base", files, build)
 
 
 def _guard_sparql(g: Graph, paths: Sequence[Path]) -> None:
@@ -155,8 +182,66 @@ def validate(data: Graph | Dataset, shapes: Graph | None = None, ontology: Graph
     for g in (data, ontology) if ontology is not None else (data,):
         for t in g:
             scratch.add(t)
+    return _validate_scratch(scratch, shapes, inference, focus)
+
+
+#: The nodes that the shapes' own targets are cut down to, while a validation runs with them.
+_TOP_LEVEL_FOCUS: ContextVar[frozenset[Node] | None] = ContextVar("scgraph_top_level_focus", default=None)
+_TARGETS_LOCK = threading.Lock()
+_TARGETS_WRAPPED = False
+
+
+@contextmanager
+def _only_these_targets(nodes: Iterable[Node]) -> Iterator[None]:
+    """While open (in this thread or task), each shape validates only those of its target nodes
+    that are in ``nodes``.
+
+    pySHACL asks a shape for its target nodes (``Shape.focus_nodes``) only for the shapes it
+    starts from; a shape reached through another (``sh:node``, ``sh:property``, ``sh:or``, ...)
+    is given its value nodes, which stay whole. Every top-level result names the target node its
+    shape started from as ``sh:focusNode``, and what is found about one node does not depend on
+    which other nodes are validated, so the results about ``nodes`` are exactly those of a
+    validation of every target. (pySHACL's own ``focus_nodes`` option is not that: it also cuts
+    the value nodes of nested shapes, and loses their violations.) SHACL rules also ask for
+    target nodes, so a caller with rules (``sh:rule``) must not use this. The wrapper of
+    ``Shape.focus_nodes`` is installed once; outside this context it changes nothing.
+    """
+    global _TARGETS_WRAPPED
+    with _TARGETS_LOCK:
+        if not _TARGETS_WRAPPED:
+            from pyshacl.shape import Shape
+
+            original = Shape.focus_nodes
+
+            def focus_nodes(self, data_graph, debug=False):  # type: ignore[no-untyped-def]
+                found = original(self, data_graph, debug=debug)
+                only = _TOP_LEVEL_FOCUS.get()
+                return found if only is None else {n for n in found if n in only}
+
+            Shape.focus_nodes = focus_nodes  # type: ignore[method-assign]
+            _TARGETS_WRAPPED = True
+    token = _TOP_LEVEL_FOCUS.set(frozenset(nodes))
     try:
-        with _prepared_queries():
+        yield
+    finally:
+        _TOP_LEVEL_FOCUS.reset(token)
+
+
+def _validate_scratch(scratch: Graph, shapes: Graph, inference: str, focus: Iterable[Node] | None,
+                      *, restrict: bool = True) -> ValidationReport:
+    """Run pySHACL on ``scratch`` (which it may change) and keep the results about ``focus``.
+
+    With ``restrict`` (and no SHACL rules in ``shapes``), only the shapes' targets in ``focus``
+    are validated (:func:`_only_these_targets`); the results are the same either way.
+    """
+    import pyshacl
+
+    focus_set = set(focus) if focus is not None else None
+    narrow = (_only_these_targets(focus_set)
+              if restrict and focus_set is not None and (None, SH.rule, None) not in shapes
+              else nullcontext())
+    try:
+        with _prepared_queries(), narrow:
             _, report, _ = pyshacl.validate(
                 scratch, shacl_graph=shapes, inference=inference,
                 advanced=True, allow_warnings=True, allow_infos=True, inplace=True,
@@ -165,7 +250,6 @@ def validate(data: Graph | Dataset, shapes: Graph | None = None, ontology: Graph
         text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise ShapesError(f"the shapes cannot be used: {text}") from None
     assert isinstance(report, Graph)
-    focus_set = set(focus) if focus is not None else None
     nodes = []
     for node in report.subjects(RDF.type, SH.ValidationResult):
         if (None, SH.detail, node) in report:
@@ -199,7 +283,13 @@ def validate_files(paths: Sequence[Path | str], *, shapes: Graph | None = None,
         for t in g:
             target.add(t)
         user_graphs.append(name)
-    load_base(ds, root)
+    # add_provenance looks at each source graph alone, so the reference graphs need not be there
     add_provenance(ds)
     subjects = {s for n in user_graphs for s in ds.graph(n).subjects()}
-    return validate(ds, shapes=shapes, focus=subjects)
+    # validate(ds) would merge the data graphs and the ontology into a scratch graph: the same
+    # union, with the ontology and reference data parsed once per user (load_base_graph)
+    scratch = load_base_graph(root)
+    for n in user_graphs:
+        for t in ds.graph(n):
+            scratch.add(t)
+    return _validate_scratch(scratch, shapes, "none", subjects)
