@@ -295,7 +295,7 @@ def test_shapes_catch_a_broken_suggestion(small):
 @pytest.fixture(scope="module")
 def curated():
     st = OxigraphStore()
-    st.load_dataset(infer(assemble(ROOT)))
+    st.load_dataset(infer(assemble(ROOT), "sparql"))
     yield analyse(st)
     st.close()
 
@@ -347,7 +347,7 @@ def test_curated_suggestions_and_gaps(curated):
 @pytest.mark.slow
 @pytest.mark.repo_data
 def test_curated_rdf_results_conform(curated):
-    ds = infer(assemble(ROOT))
+    ds = infer(assemble(ROOT), "sparql")
     for t in to_graph(curated):
         ds.graph(ANALYSIS_GRAPH).add(t)
     report = validate(ds, load_shapes())

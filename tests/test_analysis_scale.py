@@ -12,7 +12,6 @@ import math
 import random
 import shutil
 from itertools import combinations
-from pathlib import Path
 
 import networkx as nx
 import pytest
@@ -250,12 +249,10 @@ def test_memory_and_oxigraph_stores_read_the_same_networks(synthetic):
 
 
 @pytest.mark.repo_data
-def test_suggested_synergies_are_queryable_after_analyse(tmp_path):
+def test_suggested_synergies_are_queryable_after_analyse(tmp_path, curated_build):
     build = tmp_path / "build"
     build.mkdir()
-    dataset = Path(__file__).resolve().parents[1] / "build" / "dataset.nq"
-    if dataset.is_file():  # the built graph, else 'analyse' and 'query' assemble it in memory
-        shutil.copy(dataset, build / "dataset.nq")
+    shutil.copy(curated_build / "dataset.nq", build / "dataset.nq")  # the built graph, no store
     before = runner.invoke(app, ["query", "analysis_suggested_synergies", "--build-dir", str(build), "-f", "csv", "-q"])
     assert before.exit_code == 0, before.output
     assert before.stdout.splitlines() == ["synergy,a,aLabel,b,bLabel,score,rank,method,explanation"]

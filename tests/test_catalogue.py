@@ -31,7 +31,7 @@ EC, DG, C3 = ID["org/ec"], ID["org/dg-cnect"], ID["org/cnect-c3"]
 @pytest.fixture(scope="module", params=["memory", "oxigraph"])
 def store(request):
     s = MemoryStore() if request.param == "memory" else OxigraphStore()
-    s.load_dataset(infer(assemble(ROOT)))
+    s.load_dataset(infer(assemble(ROOT), "sparql"))
     return s
 
 

@@ -31,14 +31,14 @@ from scgraph.publish.serialise import write_dumps, write_validation
 from scgraph.reason import infer
 from scgraph.validate.shacl import validate_files
 root, user, out = (Path(a) for a in sys.argv[1:])
-write_dumps(infer(assemble(root)), out)
+write_dumps(infer(assemble(root), "sparql"), out)
 write_validation(validate_files([user], root=root), out)
 """
 
 
 @pytest.fixture(scope="module")
 def ds() -> Dataset:
-    return infer(assemble(ROOT))
+    return infer(assemble(ROOT), "sparql")
 
 
 @pytest.fixture(scope="module")

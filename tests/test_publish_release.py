@@ -46,7 +46,7 @@ publish(sys.argv[2], dataset=sys.argv[1], shapes=sys.argv[3], issued="2026-03-01
 
 @pytest.fixture(scope="module")
 def ds() -> Dataset:
-    return infer(assemble(ROOT))
+    return infer(assemble(ROOT), "sparql")
 
 
 @pytest.fixture(scope="module")

@@ -47,7 +47,7 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def dataset():
-    return infer(assemble())
+    return infer(assemble(), "sparql")
 
 
 @pytest.fixture(scope="module")

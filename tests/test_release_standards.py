@@ -36,7 +36,7 @@ needs_dcat_ap = pytest.mark.skipif(not DCAT_AP.is_file(), reason=f"{DCAT_AP} is 
 
 
 def _publish(root: Path | None, out: Path, shapes: Path | None = None) -> Path:
-    ds = infer(assemble(root))
+    ds = infer(assemble(root), "sparql")
     (out / "dataset.nq").write_bytes(nquads(ds))
     publish(out / "release", dataset=out / "dataset.nq", shapes=shapes, issued="2026-03-01",
             version="1.2.3")

@@ -159,11 +159,10 @@ def test_the_release_in_oxigraph_answers_the_catalogue_as_scgraph_query(build, r
         consumer.close()
 
 
-def test_changelog_of_the_first_registry_release(tmp_path, release):
+def test_changelog_of_the_first_registry_release(tmp_path, release, curated_build):
     """A release of the curated graph, then one with the registry: the changelog names the
     registry graph as new, with its triple count and things, and the inferred graph as grown."""
-    curated = tmp_path / "curated"
-    _ok("build", "--out", str(curated), "-q")
+    curated = curated_build
     out = tmp_path / "release"
     _ok("publish", "--build-dir", str(curated), "-o", str(out), "--date", "2026-12-01", "--version", "1.0.0")
     r = subprocess.run([SCGRAPH, "publish", "--build-dir", str(release.parent / "build"), "-o", str(out),

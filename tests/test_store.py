@@ -27,7 +27,7 @@ PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 UNITS = PREFIXES + """SELECT ?unit ?label WHERE {
   ?unit org:transitiveSubOrganizationOf ?org ; rdfs:label ?label .
 } ORDER BY ?unit"""
-DS = infer(assemble(ROOT))
+DS = infer(assemble(ROOT), "sparql")
 N_QUADS = sum(1 for _ in DS.quads((None, None, None, None)))
 
 

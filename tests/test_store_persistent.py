@@ -25,7 +25,7 @@ from scgraph.store import (
     store_generations,
 )
 
-DS = infer(assemble(ROOT))
+DS = infer(assemble(ROOT), "sparql")
 Q = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
 
 

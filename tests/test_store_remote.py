@@ -40,7 +40,7 @@ def server(tmp_path):
         yield url
 
 
-DS = infer(assemble(ROOT))
+DS = infer(assemble(ROOT), "sparql")
 
 
 def test_load_query_and_named_graphs(server):
