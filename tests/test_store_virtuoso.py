@@ -7,6 +7,10 @@
 - an answer cut at the engine's row cap (Virtuoso's ``ResultSetMaxRows``) is read again in
   pages, or refused with a one-line error: never returned incomplete;
 - an import whose final ``MOVE`` outlasts the client's wait is reported as what it became.
+
+One server per engine (and per row cap) serves the module, emptied of every graph the tests
+write before each test (:func:`_reset`); the embedded build and analysis the analyse test
+compares with is made once (``local_analysis``).
 """
 
 from __future__ import annotations
@@ -110,18 +114,45 @@ def _virtuoso(tmp: Path, max_rows: int = 100_000) -> Iterator[Endpoint]:
         yield Endpoint("virtuoso", spec, v.url, v.url, v)
 
 
-@pytest.fixture(params=["oxigraph", "virtuoso"])
-def endpoint(request, tmp_path) -> Iterator[Endpoint]:
-    yield from (_oxigraph if request.param == "oxigraph" else _virtuoso)(tmp_path)
+def _reset(ep: Endpoint) -> Endpoint:
+    """``ep`` as a fresh server has it: every graph a test wrote (scgraph's, the index among
+    them, and the other datasets under ``THEIRS``) emptied in one update (a ``DROP`` per graph
+    takes Virtuoso most of a second); the engine's own graphs kept."""
+    ep.raw_update(f'DELETE {{ GRAPH ?g {{ ?s ?p ?o }} }} WHERE {{ GRAPH ?g {{ ?s ?p ?o }} '
+                  f'FILTER (STRSTARTS(STR(?g), "{GRAPH}") || STRSTARTS(STR(?g), "{THEIRS}")) }}')
+    left = ep.raw_rows("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+    assert not [g for (g,) in left if g.split("|")[1].startswith((str(GRAPH), THEIRS))]
+    return ep
 
 
-@pytest.fixture(params=["oxigraph", "virtuoso"])
-def capped(request, tmp_path) -> Iterator[Endpoint]:
-    """An endpoint whose answers are capped at 100 rows where the engine has a cap (Virtuoso)."""
+# One server per engine (and per row cap) for the module, emptied before each test: a
+# Virtuoso takes seconds to start.
+
+
+@pytest.fixture(scope="module", params=["oxigraph", "virtuoso"])
+def _server(request, tmp_path_factory) -> Iterator[Endpoint]:
+    tmp = tmp_path_factory.mktemp(request.param)
+    yield from (_oxigraph if request.param == "oxigraph" else _virtuoso)(tmp)
+
+
+@pytest.fixture
+def endpoint(_server) -> Endpoint:
+    return _reset(_server)
+
+
+@pytest.fixture(scope="module", params=["oxigraph", "virtuoso"])
+def _capped_server(request, tmp_path_factory) -> Iterator[Endpoint]:
+    tmp = tmp_path_factory.mktemp(f"capped-{request.param}")
     if request.param == "oxigraph":
-        yield from _oxigraph(tmp_path)
+        yield from _oxigraph(tmp)
     else:
-        yield from _virtuoso(tmp_path, max_rows=100)
+        yield from _virtuoso(tmp, max_rows=100)
+
+
+@pytest.fixture
+def capped(_capped_server) -> Endpoint:
+    """An endpoint whose answers are capped at 100 rows where the engine has a cap (Virtuoso)."""
+    return _reset(_capped_server)
 
 
 def _theirs(ep: Endpoint, n: int = 30, graph: str = THEIRS) -> None:
@@ -447,22 +478,44 @@ def _cli(*args: str, cwd: Path) -> str:
     return proc.stdout
 
 
+REPO = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class LocalAnalysis:
+    """The embedded build and analysis of the repository, and its answers to the analysis
+    questions: the same for every engine, so made once for the module."""
+
+    folder: Path
+    names: list[str]
+    answers: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def local_analysis(tmp_path_factory) -> LocalAnalysis:
+    local = tmp_path_factory.mktemp("analysis") / "local"
+    _cli("build", "-q", "--out", str(local), cwd=REPO)
+    _cli("analyse", "-q", "--build-dir", str(local), cwd=REPO)
+    names = [n for n in catalogue.load_catalogue() if n.startswith("analysis_")]
+    answers = {name: _cli("query", name, "-f", "csv", "--build-dir", str(local), cwd=REPO) for name in names}
+    return LocalAnalysis(local, names, answers)
+
+
 @pytest.mark.repo_data
-def test_analyse_writes_its_graph_back_and_the_analysis_questions_answer_there(endpoint, tmp_path):
-    repo = Path(__file__).resolve().parents[1]
-    local, remote = tmp_path / "local", tmp_path / "remote"
+def test_analyse_writes_its_graph_back_and_the_analysis_questions_answer_there(endpoint, tmp_path,
+                                                                               local_analysis):
+    repo = REPO
+    local, remote = local_analysis.folder, tmp_path / "remote"
     spec = f"sparql:{endpoint.spec}"
-    _cli("build", "-q", "--out", str(local), cwd=repo)
-    _cli("analyse", "-q", "--build-dir", str(local), cwd=repo)
     _cli("build", "-q", "--out", str(remote), "--store", spec, cwd=repo)
     out = _cli("analyse", "--build-dir", str(remote), "--store", spec, cwd=repo)
     triples = len(list(__import__("pyoxigraph").parse(path=str(local / "analysis" / "analysis.trig"))))
     assert f"wrote graph:analysis ({triples} triples) into {spec}" in out
-    names = [n for n in catalogue.load_catalogue() if n.startswith("analysis_")]
+    names = local_analysis.names
     assert len(names) >= 8
     answered = 0
     for name in names:
-        mine = _cli("query", name, "-f", "csv", "--build-dir", str(local), cwd=repo)
+        mine = local_analysis.answers[name]
         theirs = _cli("query", name, "-f", "csv", "--store", spec, cwd=repo)
         if endpoint.engine == "oxigraph":  # Virtuoso's literal forms: the catalogue helper's part
             assert _sorted(theirs.replace("\n", "\r\n")) == _sorted(mine.replace("\n", "\r\n")), name

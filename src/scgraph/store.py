@@ -972,11 +972,14 @@ class SparqlStore:
         raise StoreError(f"the SPARQL endpoint {self.query_url} answered with an unexpected "
                          f"content type {ctype!r}")
 
-    def update(self, sparql: str, *, timeout: float | None = None) -> None:
+    def update(self, sparql: str, *, timeout: float | None = None,
+               using: Sequence[URIRef] | None = None, using_named: Sequence[URIRef] | None = None) -> None:
         """Run a SPARQL update that names its graphs by full IRI, each one of scgraph's own
         (recorded first); its WHERE reads only scgraph's graphs (``using-graph-uri``,
-        ``using-named-graph-uri``). ``DROP``/``CLEAR`` of ``ALL``, ``NAMED`` or ``DEFAULT`` are
-        refused. ``timeout``: seconds to wait for the answer (default: the store's)."""
+        ``using-named-graph-uri``: all of them, or ``using`` as the default graph and
+        ``using_named`` as the named graphs, each one of scgraph's). ``DROP``/``CLEAR`` of
+        ``ALL``, ``NAMED`` or ``DEFAULT`` are refused. ``timeout``: seconds to wait for the
+        answer (default: the store's)."""
         if scan(sparql).loads:
             raise StoreError("LOAD is refused on a sparql: store: the engine would fetch the URL")
         if _UPDATE_ALL.search(sparql):
@@ -997,17 +1000,22 @@ class SparqlStore:
                 raise StoreError(f"write graph names in full (<...>) in updates on a sparql: "
                                  f"store, not {arg[:60]!r}")
             targets.append(_require_own(URIRef(arg[1:-1])))
+        dataset = None
+        if using is not None or using_named is not None:
+            dataset = ([_require_own(g) for g in using or ()], [_require_own(g) for g in using_named or ()])
         for g in targets:
             self._claim(g)
         self._update(sparql, using=reads or bool(re.search(r"\bWHERE\b", sparql, re.IGNORECASE)),
-                     timeout=timeout)
+                     timeout=timeout, dataset=dataset)
 
-    def _update(self, sparql: str, *, using: bool = False, timeout: float | None = None) -> None:
+    def _update(self, sparql: str, *, using: bool = False, timeout: float | None = None,
+                dataset: tuple[list[URIRef], list[URIRef]] | None = None) -> None:
         form: list[tuple[str, str]] = [("update", sparql)]
         if using:
-            own = self.own_graphs() or [NO_GRAPH]
-            form += [("using-graph-uri", str(g)) for g in own]
-            form += [("using-named-graph-uri", str(g)) for g in own]
+            own = self.own_graphs()
+            default, named = dataset if dataset is not None else (own, own)
+            form += [("using-graph-uri", str(g)) for g in (default or [NO_GRAPH])]
+            form += [("using-named-graph-uri", str(g)) for g in (named or [NO_GRAPH])]
         self._request("POST", self.update_url, data=urllib.parse.urlencode(form).encode("utf-8"),
                       headers={"Content-Type": "application/x-www-form-urlencoded"},
                       idempotent=False, timeout=timeout)
@@ -1100,6 +1108,13 @@ class SparqlStore:
             with contextlib.suppress(Exception):
                 self.delete_graph(scratch)
             raise
+        return self.move_graph(scratch, name, n, settle_s=settle_s)
+
+    def move_graph(self, scratch: URIRef, name: URIRef, n: int, *, settle_s: float | None = None) -> int:
+        """Put the ``n`` triples of ``scratch`` in place of ``name`` with one ``MOVE`` (``n`` 0:
+        drop both); a ``MOVE`` whose answer does not come in time is settled as
+        :meth:`replace_graph` says. Returns ``n``."""
+        scratch, name = _require_own(scratch), _require_own(name)
         if not n:
             self.delete_graph(scratch)
             self.update(f"DROP SILENT GRAPH <{name}>")

@@ -32,13 +32,14 @@ from rdflib.namespace import OWL, RDF, XSD
 from ..assemble import data_graphs, merge
 from ..errors import InconsistencyError, ReasoningError
 from ..namespaces import (
+    GRAPH,
     INFERRED_GRAPH,
     METADATA_GRAPH,
     ONTOLOGY_GRAPH,
 )
 from ..terms import from_ox, plain, to_ox
 from .keep import keep
-from .rules import MaterialiseResult, materialise
+from .rules import MaterialiseResult, materialise, materialise_endpoint
 from ..errors import UnsupportedOntology
 from .rules import _raise_inconsistent
 
@@ -197,8 +198,8 @@ def infer_store(store: object, *, data: Sequence[URIRef] | None = None,
 
     ``store``: an :class:`~scgraph.store.OxigraphStore` or a ``pyoxigraph.Store`` holding the
     ontology graph and the data graphs (default: every named graph but ontology, metadata and
-    inferred), or a :class:`~scgraph.store.SparqlStore` (its graphs are reasoned over in a
-    scratch Oxigraph store and the inferred graph is PUT back). The result is the graph
+    inferred), or a :class:`~scgraph.store.SparqlStore` (the rules run there as SPARQL updates:
+    :func:`_infer_remote`). The result is the graph
     :func:`infer` makes from the same data. ``engine``: one that reasons in a store
     (``stream``, ``sparql``). ``dumps``: graph IRI -> an N-Triples file Oxigraph wrote of that
     graph (the ``stream`` engine reads it instead of dumping the graph again).
@@ -249,6 +250,46 @@ def infer_store(store: object, *, data: Sequence[URIRef] | None = None,
 
 def _infer_remote(store: object, data: Sequence[URIRef] | None,
                   progress: Callable[[str], None] | None, engine: str) -> MaterialiseResult:
+    """Reason over a remote store's graphs (scgraph's own only) in the engine: the rules run as
+    SPARQL updates by the endpoint into the scratch graph ``graph:scratch/inferred``, which one
+    ``MOVE`` puts in place of ``graph:inferred`` (:func:`~.rules.materialise_endpoint`). The
+    client sends rules and reads counts; its memory does not grow with the data.
+
+    ``SCGRAPH_REMOTE_REASONING=client`` reasons the earlier way instead, for an engine whose
+    SPARQL Update cannot: every graph downloaded into a scratch Oxigraph store on the client,
+    reasoned there by ``engine``, the inferred graph uploaded (:func:`_infer_remote_client`)."""
+    import os
+
+    from ..store import SCRATCH_PREFIX, SparqlStore
+
+    assert isinstance(store, SparqlStore)
+    mode = os.environ.get("SCGRAPH_REMOTE_REASONING", "engine").strip() or "engine"
+    if mode == "client":
+        return _infer_remote_client(store, data, progress, engine)
+    if mode != "engine":
+        raise ReasoningError(f"SCGRAPH_REMOTE_REASONING is {mode!r}; use 'engine' or 'client'")
+    fixed = {ONTOLOGY_GRAPH, INFERRED_GRAPH, METADATA_GRAPH}
+    names = list(data) if data is not None else [
+        g for g in store.named_graphs() if g not in fixed and not str(g).startswith(SCRATCH_PREFIX)]
+    scratch = GRAPH["scratch/inferred"]
+    try:
+        result = materialise_endpoint(store, schema=ONTOLOGY_GRAPH, data=names, target=scratch,
+                                      union=GRAPH["scratch/inferred-data"], progress=progress,
+                                      timeout=max(store.timeout, store.deadline))
+    except BaseException:
+        import contextlib
+
+        from ..errors import StoreError
+
+        with contextlib.suppress(StoreError):
+            store.delete_graph(scratch)
+        raise
+    store.move_graph(scratch, INFERRED_GRAPH, result.triples)
+    return result
+
+
+def _infer_remote_client(store: object, data: Sequence[URIRef] | None,
+                         progress: Callable[[str], None] | None, engine: str) -> MaterialiseResult:
     """Reason over a remote store's graphs (scgraph's own only) in a scratch Oxigraph store on
     disk: each graph is streamed to an N-Triples file and bulk-loaded, the inferred graph is
     streamed back, replacing ``graph:inferred`` all or nothing
@@ -258,7 +299,8 @@ def _infer_remote(store: object, data: Sequence[URIRef] | None,
 
     from ..store import OxigraphStore
 
-    with tempfile.TemporaryDirectory(prefix="scgraph-remote-reason-") as tmp:
+    # the scratch store's background threads may still be removing files when it closes
+    with tempfile.TemporaryDirectory(prefix="scgraph-remote-reason-", ignore_cleanup_errors=True) as tmp:
         scratch = OxigraphStore(f"{tmp}/store")
         try:
             for g in store.named_graphs():  # type: ignore[attr-defined]

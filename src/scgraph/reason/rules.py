@@ -6,14 +6,18 @@ specialised to the schema; :func:`materialise` runs them to a fixpoint, bulk-loa
 answers, and checks disjointness, ``owl:Nothing`` and ``owl:differentFrom``. An ontology using
 an OWL construct outside :data:`SUPPORTED_OWL` is refused (:class:`~scgraph.errors.UnsupportedOntology`).
 The streaming engine (:mod:`.stream`) compiles the same schema into its own rules.
+:func:`materialise_endpoint` runs the same rules as SPARQL updates in a SPARQL server (a build
+on a ``sparql:`` store), the client sending rules and reading counts only.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import pyoxigraph as ox
+from rdflib import Literal, URIRef
 from rdflib.namespace import OWL, RDFS
 
 from ..errors import InconsistencyError
@@ -342,4 +346,172 @@ def materialise(store: ox.Store, *, schema: Sequence[ox.NamedNode], data: Sequen
     if keep_filter:
         store.update(keep_filter_update(target.value, data))
         size = _count(store, target)
+    return MaterialiseResult(passes=passes, triples=size, seconds=time.perf_counter() - started)
+
+
+# --------------------------------------------------------------------------- SPARQL rules in an endpoint
+# The same rules, run by a SPARQL server (a :class:`~scgraph.store.SparqlStore`) as updates: the
+# client sends the rules and reads counts, never the data.
+
+
+class SparqlEndpoint(Protocol):
+    """What :func:`materialise_endpoint` needs of a store (:class:`~scgraph.store.SparqlStore`)."""
+
+    def query(self, sparql: str, bindings: None = None, *, graphs: Iterable[URIRef] | None = None) -> Any: ...
+
+    def update(self, sparql: str, *, timeout: float | None = None, using: Sequence[URIRef] | None = None,
+               using_named: Sequence[URIRef] | None = None) -> None: ...
+
+    def graph_size(self, name: URIRef) -> int: ...
+
+    def delete_graph(self, name: URIRef) -> None: ...
+
+
+def read_schema_endpoint(store: SparqlEndpoint, graphs: Sequence[URIRef]) -> Schema:
+    """:func:`read_schema` over an endpoint's ``graphs`` (their union as the default graph)."""
+    for term in UNSUPPORTED_OWL:
+        iri = f"<{_OWL}{term}>"
+        if store.query(f"ASK {{ {{ ?s {iri} ?o }} UNION {{ ?s {_RDF_TYPE} {iri} }} }}", graphs=graphs).boolean:
+            raise UnsupportedOntology(
+                f"the ontology or data uses owl:{term}, which the 'sparql' reasoning engine does "
+                "not implement; use the 'owlrl' or 'reasonable' engine")
+
+    def pairs(predicate: str) -> list[tuple[str, str]]:
+        res = store.query(f"SELECT ?a ?b WHERE {{ ?a <{predicate}> ?b }}", graphs=graphs)
+        return [(str(a), str(b)) for a, b in res.rows
+                if a is not None and b is not None and not isinstance(a, Literal) and not isinstance(b, Literal)]
+
+    def typed(cls: str) -> set[str]:
+        res = store.query(f"SELECT ?a WHERE {{ ?a {_RDF_TYPE} <{_OWL}{cls}> }}", graphs=graphs)
+        return {str(a) for (a,) in res.rows if a is not None}
+
+    sub_c: dict[str, set[str]] = {}
+    sub_p: dict[str, set[str]] = {}
+    for a, b in pairs(str(RDFS.subClassOf)):
+        sub_c.setdefault(a, set()).add(b)
+    for a, b in pairs(_OWL + "equivalentClass"):
+        sub_c.setdefault(a, set()).add(b)
+        sub_c.setdefault(b, set()).add(a)
+    for a, b in pairs(str(RDFS.subPropertyOf)):
+        sub_p.setdefault(a, set()).add(b)
+    for a, b in pairs(_OWL + "equivalentProperty"):
+        sub_p.setdefault(a, set()).add(b)
+        sub_p.setdefault(b, set()).add(a)
+    inverse = set()
+    for a, b in pairs(_OWL + "inverseOf"):
+        inverse |= {(a, b), (b, a)}
+    disjoint = set()
+    for a, b in pairs(_OWL + "disjointWith"):
+        disjoint |= {(a, b), (b, a)}
+    return Schema(
+        super_classes=_closure(sub_c), super_properties=_closure(sub_p), inverse=inverse,
+        symmetric=typed("SymmetricProperty"), transitive=typed("TransitiveProperty"),
+        functional=typed("FunctionalProperty"), inverse_functional=typed("InverseFunctionalProperty"),
+        domain=set(pairs(str(RDFS.domain))), range=set(pairs(str(RDFS.range))), disjoint=disjoint,
+    )
+
+
+def rule_inserts(schema: Schema, same_as: bool, target: str,
+                 only: set[str] | None = None) -> list[tuple[str, str]]:
+    """The rules as SPARQL ``INSERT`` updates into ``target``: ``(rule name, update)``; each
+    reads the update's dataset (the asserted graphs and ``target``) and adds what is new."""
+    return [(name, f"INSERT {{ GRAPH <{target}> {{ {head} }} }}\nWHERE {{ {body} FILTER NOT EXISTS {{ {head} }} }}")
+            for name, head, body in rules(schema, same_as, only)]
+
+
+def keep_filter_endpoint(target: str) -> str:
+    """:func:`~scgraph.reason.keep.keep_filter_update` for an endpoint: the same ``DELETE``,
+    its dataset (the data graphs, ``target`` by name) sent with the update, not in ``USING``."""
+    text = keep_filter_update(target, [])
+    using = f"USING NAMED <{target}> "
+    assert using in text
+    return text.replace(using, "")
+
+
+def _consistency_endpoint(store: SparqlEndpoint, schema: Schema, graphs: Sequence[URIRef]) -> None:
+    """:func:`_consistency` over an endpoint's ``graphs``."""
+    def rows(text: str) -> list[tuple[str, ...]]:
+        return [tuple(str(x) for x in r) for r in store.query(text, graphs=graphs).rows]
+
+    problems = [f"{x} is a member of owl:Nothing" for (x,) in rows(
+        f"SELECT ?x WHERE {{ ?x {_RDF_TYPE} <{OWL.Nothing}> }} ORDER BY ?x LIMIT 10")]
+    if schema.disjoint:
+        problems += [f"{x} is in the disjoint classes {c1} and {c2}" for x, c1, c2 in rows(
+            f"SELECT ?x ?c1 ?c2 WHERE {{ {_values('?c1 ?c2', schema.disjoint)} "
+            f"?x {_RDF_TYPE} ?c1 . ?x {_RDF_TYPE} ?c2 }} ORDER BY ?x ?c1 ?c2 LIMIT 10")]
+    problems += [f"{x} is both owl:sameAs and owl:differentFrom {y}" for x, y in rows(
+        f"SELECT ?x ?y WHERE {{ ?x <{OWL.differentFrom}> ?y . "
+        f"FILTER (?x = ?y || EXISTS {{ ?x {_SAME_AS} ?y }} || EXISTS {{ ?y {_SAME_AS} ?x }}) }} "
+        "ORDER BY ?x ?y LIMIT 10")]
+    _raise_inconsistent(sorted(problems))
+
+
+def materialise_endpoint(store: SparqlEndpoint, *, schema: URIRef, data: Sequence[URIRef], target: URIRef,
+                         union: URIRef | None = None, max_passes: int = 50,
+                         progress: Callable[[str], None] | None = None,
+                         timeout: float | None = None) -> MaterialiseResult:
+    """:func:`materialise` run by a SPARQL endpoint: the rules as ``INSERT`` updates into
+    ``target`` (emptied first; a scratch graph of scgraph's), each reading only ``schema``,
+    ``data`` and ``target``, to a fixpoint; consistency checked; then the keep rule as one
+    ``DELETE``, so ``target`` holds exactly the graph :func:`~scgraph.reason.infer` makes. The
+    client holds the schema and counts, never the data. ``union``: a scratch graph the data
+    graphs are first copied into (``ADD``, one graph at a time) and read from instead, so that
+    each rule reads three graphs, not every data graph (an engine looks a pattern up in each
+    graph of the dataset); dropped at the end. ``timeout``: seconds to wait for each update's
+    answer."""
+    import time
+
+    started = time.perf_counter()
+    store.delete_graph(target)
+    if union is not None:
+        store.delete_graph(union)
+        for g in data:
+            if progress:
+                progress(f"Reasoning: copying {g} into {union}")
+            store.update(f"ADD SILENT <{g}> TO <{union}>", timeout=timeout)
+        data = [union]
+    try:
+        return _materialise_endpoint(store, schema, data, target, max_passes, progress, timeout, started)
+    finally:
+        if union is not None:
+            store.delete_graph(union)
+
+
+def _materialise_endpoint(store: SparqlEndpoint, schema: URIRef, data: Sequence[URIRef], target: URIRef,
+                          max_passes: int, progress: Callable[[str], None] | None,
+                          timeout: float | None, started: float) -> MaterialiseResult:
+    import time
+
+    graphs = list(dict.fromkeys([schema, *data]))
+    reads = [*graphs, target]
+    ax = read_schema_endpoint(store, graphs)
+    passes, size = 0, 0
+    only: set[str] | None = None
+    while True:
+        passes += 1
+        if passes > max_passes:
+            raise InconsistencyError(f"reasoning did not reach a fixpoint in {max_passes} passes")
+        same_as = bool(store.query(f"ASK {{ ?x {_SAME_AS} ?y FILTER (?x != ?y) }}", graphs=reads).boolean)
+        generated = False
+        grew: set[str] = set()
+        for name, update in rule_inserts(ax, same_as, str(target), None if same_as else only):
+            if progress:
+                progress(f"Reasoning: pass {passes}, rule {name}")
+            generative = name.split()[0] in _GENERATIVE
+            before = store.graph_size(target) if generative else 0
+            store.update(update, using=reads, using_named=[], timeout=timeout)
+            if generative and store.graph_size(target) != before:
+                generated = True
+                grew.add(name.split()[1][1:-1] if name.startswith("prp-trp ") else "*")
+        only = None if "*" in grew else grew
+        new_size = store.graph_size(target)
+        if new_size == size or not generated:
+            size = new_size
+            break
+        size = new_size
+    _consistency_endpoint(store, ax, reads)
+    if progress:
+        progress("Reasoning: keeping instance-level facts")
+    store.update(keep_filter_endpoint(str(target)), using=list(data), using_named=[target], timeout=timeout)
+    size = store.graph_size(target)
     return MaterialiseResult(passes=passes, triples=size, seconds=time.perf_counter() - started)
