@@ -2,9 +2,11 @@
 
 Two datasets, each dumped once as N-Quads and loaded into both engines: the curated build
 (``infer(assemble())``) and a registry build (the official CORDIS fixture imported, built and
-analysed, its store dumped). Virtuoso (Debian's 7.2, a private one on loopback, from
-``tests/virtuoso_fixtures.py``) loads the N-Quads with its bulk loader (``ld_dir`` +
-``rdf_loader_run``). Each catalogue question (with the example parameters its description gives)
+analysed, its store dumped). One Virtuoso (Debian's 7.2, a private one on loopback, from
+``tests/virtuoso_fixtures.py``) serves the whole module: it loads each dataset in turn with its
+bulk loader (``ld_dir`` + ``rdf_loader_run``), and the dataset's graphs are cleared before the
+next is loaded (the ``dataset`` fixture is module-scoped and parametrised, so pytest runs every
+test of one dataset before the next). Each catalogue question (with the example parameters its description gives)
 and each check then runs on both engines over the same dataset: on Virtuoso the loaded graphs are
 named in the request (``default-graph-uri`` for each, so the default graph is their union, as
 the embedded store's; ``named-graph-uri`` for each), through a small client of this module, not
@@ -24,6 +26,7 @@ ones that may not.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import re
@@ -207,27 +210,42 @@ class Engines:
         self.embedded, self.virtuoso, self.quads = embedded, virtuoso, quads
 
 
-def engines(folder: Path, name: str, make) -> Iterator[Engines]:
-    """A private Virtuoso in ``folder`` and an embedded store, both holding the N-Quads
-    ``make(path)`` writes (it returns their named graphs)."""
-    with virtuoso_server(folder / "db", max_rows=1_000_000, max_seconds=600) as server:
-        path = server.folder / f"{name}.nq"
-        graphs = make(path)
-        load_virtuoso(server, path)
+@contextlib.contextmanager
+def engines(server, name: str, make) -> Iterator[Engines]:
+    """The N-Quads ``make(path)`` writes (it returns their named graphs) in ``server`` (a running
+    private Virtuoso) and in an embedded store; the graphs are dropped from ``server`` after, so
+    the next dataset of the module starts from a Virtuoso without them."""
+    path = server.folder / f"{name}.nq"
+    graphs = make(path)
+    load_virtuoso(server, path)
+    try:
         embedded = OxigraphStore()
         embedded.bulk_load(path)
         yield Engines(embedded, VirtuosoStore(server.url, graphs), len(embedded))
+    finally:
+        server.isql(*(f"SPARQL CLEAR GRAPH <{g}>" for g in sorted(graphs)), timeout=600)
+        assert VirtuosoStore(server.url, graphs).query("ASK { GRAPH ?g { ?s ?p ?o } }").boolean is False
 
 
 @pytest.fixture(scope="module")
-def curated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engines]:
-    yield from engines(tmp_path_factory.mktemp("curated"), "curated", curated_nquads)
+def virtuoso(tmp_path_factory: pytest.TempPathFactory):
+    """One private Virtuoso for the module: each dataset is loaded into it in turn."""
+    with virtuoso_server(tmp_path_factory.mktemp("virtuoso") / "db", max_rows=1_000_000,
+                         max_seconds=600) as server:
+        yield server
 
 
-@pytest.fixture(scope="module")
-def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engines]:
-    work = tmp_path_factory.mktemp("registry")
-    yield from engines(work, "registry", lambda p: registry_nquads(work, p))
+@pytest.fixture(scope="module", params=["curated", "registry"])
+def dataset(request: pytest.FixtureRequest, virtuoso, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engines]:
+    """The curated build, then the registry build, in both engines (module-scoped and
+    parametrised, so pytest runs every test of one dataset before it loads the next)."""
+    if request.param == "curated":
+        make = curated_nquads
+    else:
+        work = tmp_path_factory.mktemp("registry")
+        make = lambda p: registry_nquads(work, p)  # noqa: E731
+    with engines(virtuoso, request.param, make) as pair:
+        yield pair
 
 
 # --------------------------------------------------------------------------- the tests
@@ -259,21 +277,19 @@ def compare_catalogue(engines: Engines) -> tuple[int, dict[str, str]]:
     return same, differ
 
 
-@pytest.mark.parametrize("dataset", ["curated", "registry"])
-def test_the_catalogue_answers_the_same_on_virtuoso(dataset: str, request: pytest.FixtureRequest) -> None:
-    engines: Engines = request.getfixturevalue(dataset)
+def test_the_catalogue_answers_the_same_on_virtuoso(dataset: Engines) -> None:
+    engines = dataset
     questions = catalogue.load_catalogue()
     same, differ = compare_catalogue(engines)
     unexpected = {k: v for k, v in differ.items() if k not in VIRTUOSO_LIMITS}
     assert unexpected == {}
     assert same == len(questions) - len(set(differ) & set(VIRTUOSO_LIMITS))
     assert same >= len(questions) - len(VIRTUOSO_LIMITS)
-    print(f"{dataset}: {engines.quads} quads, {same} of {len(questions)} questions answered alike")
+    print(f"{engines.quads} quads, {same} of {len(questions)} questions answered alike")
 
 
-@pytest.mark.parametrize("dataset", ["curated", "registry"])
-def test_the_checks_find_the_same_violations_on_virtuoso(dataset: str, request: pytest.FixtureRequest) -> None:
-    engines: Engines = request.getfixturevalue(dataset)
+def test_the_checks_find_the_same_violations_on_virtuoso(dataset: Engines) -> None:
+    engines = dataset
     for check in checks.load_checks():
         ours = checks.run_checks(engines.embedded, [check])  # type: ignore[arg-type]
         theirs = checks.run_checks(engines.virtuoso, [check])  # type: ignore[arg-type]
@@ -281,7 +297,7 @@ def test_the_checks_find_the_same_violations_on_virtuoso(dataset: str, request: 
         assert len(theirs) == len(ours), check.name
 
 
-def test_a_broken_registry_gives_the_same_violations_on_both(tmp_path: Path) -> None:
+def test_a_broken_registry_gives_the_same_violations_on_both(virtuoso) -> None:
     """Values each check must catch, on both engines: a decimal written wrong, an acronym with a
     language tag or a datatype, a country that is not one, a participation without its role."""
     scg, idp, g = ("https://w3id.org/scgraph/ontology#", "https://w3id.org/scgraph/id/",
@@ -314,13 +330,9 @@ def test_a_broken_registry_gives_the_same_violations_on_both(tmp_path: Path) -> 
         path.write_text("\n".join(quads) + "\n", encoding="utf-8")
         return {g}
 
-    gen = engines(tmp_path, "broken", make)
-    pair = next(gen)
-    try:
+    with engines(virtuoso, "broken", make) as pair:
         ours = checks.run_checks(pair.embedded)  # type: ignore[arg-type]
         theirs = checks.run_checks(pair.virtuoso)  # type: ignore[arg-type]
-    finally:
-        gen.close()
     found = {(str(r.focus)[len(idp):],
               str(r.component).rsplit("#", 1)[1]) for r in ours}
     assert found == {
@@ -334,13 +346,12 @@ def test_a_broken_registry_gives_the_same_violations_on_both(tmp_path: Path) -> 
     assert set(theirs) == set(ours)
 
 
-@pytest.mark.parametrize("dataset", ["curated", "registry"])
-def test_the_reasoning_rules_match_the_same_on_virtuoso(dataset: str, request: pytest.FixtureRequest) -> None:
+def test_the_reasoning_rules_match_the_same_on_virtuoso(dataset: Engines) -> None:
     """The body of every SPARQL rule (reason/rules.py, one full pass with the equality rules)
     over the asserted graphs: the same solutions for the head's variables on both engines."""
     from scgraph.reason import rules
 
-    engines: Engines = request.getfixturevalue(dataset)
+    engines = dataset
     asserted = [URIRef(g) for g in engines.virtuoso.graphs
                 if not g.endswith(("/graph/inferred", "/graph/analysis"))]
     schema = rules.read_schema(engines.embedded.store, [ox.NamedNode(str(g)) for g in asserted])

@@ -226,7 +226,9 @@ def test_endpoint_urls(url, expected):
 
 
 
-def test_serve_refuses_a_sparql_store_in_one_line(tmp_path):
+def test_serve_of_a_sparql_store_that_does_not_answer_is_one_line(tmp_path):
+    """'scgraph serve --store sparql:URL' serves what the endpoint holds (tests/test_serve_remote.py);
+    an endpoint that does not answer stops it at start with one line naming the option."""
     import subprocess
     import sys
     from pathlib import Path
@@ -235,9 +237,8 @@ def test_serve_refuses_a_sparql_store_in_one_line(tmp_path):
     proc = subprocess.run([scgraph, "serve", "--store", "sparql:http://127.0.0.1:9/sparql",
                            "--build-dir", str(tmp_path)], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1
-    assert proc.stderr == ("Error: 'scgraph serve' does not serve a sparql: store: the engine behind "
-                           "it is the SPARQL server; point clients at its endpoint, or serve a "
-                           "build's store (--store oxigraph:PATH) or dataset (docs/serving.md)\n")
+    assert proc.stderr == ("Error: --store sparql:http://127.0.0.1:9/sparql: cannot reach the SPARQL "
+                           "endpoint http://127.0.0.1:9/sparql: Connection refused (tried 2 times)\n")
     help_text = subprocess.run([scgraph, "serve", "--help"], capture_output=True, text=True,
                                timeout=60, env={"COLUMNS": "200", "PATH": ""}).stdout
-    assert "A sparql:URL store is not served" in " ".join(help_text.split())
+    assert "sparql:URL: a SPARQL endpoint holding a 'scgraph build --store sparql:URL'" in " ".join(help_text.split())

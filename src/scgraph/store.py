@@ -1016,9 +1016,13 @@ class SparqlStore:
             default, named = dataset if dataset is not None else (own, own)
             form += [("using-graph-uri", str(g)) for g in (default or [NO_GRAPH])]
             form += [("using-named-graph-uri", str(g)) for g in (named or [NO_GRAPH])]
-        self._request("POST", self.update_url, data=urllib.parse.urlencode(form).encode("utf-8"),
-                      headers={"Content-Type": "application/x-www-form-urlencoded"},
-                      idempotent=False, timeout=timeout)
+        _, _, _, headers = self._request("POST", self.update_url, data=urllib.parse.urlencode(form).encode("utf-8"),
+                                         headers={"Content-Type": "application/x-www-form-urlencoded"},
+                                         idempotent=False, timeout=timeout)
+        if "x-sql-state" in headers:  # Virtuoso's "anytime" answer: the update ran on a partial result
+            raise StoreError(f"the SPARQL endpoint {self.update_url} ran the update on a partial result "
+                             f"({' '.join(headers.get('x-sql-message', headers['x-sql-state']).split())[:160]}); "
+                             "raise its time limit (Virtuoso: MaxQueryExecutionTime in [SPARQL])")
 
     def named_graphs(self) -> list[URIRef]:
         """scgraph's graphs on the endpoint that hold triples, sorted."""

@@ -57,7 +57,7 @@ def publish_cmd(
 def serve_cmd(
     host: Annotated[str, typer.Option("--host", help="Address to listen on (keep 127.0.0.1 unless you mean to share it).")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.", min=0, max=65535)] = 8000,
-    store: Annotated[str | None, typer.Option("--store", help="Where the served graph lives: memory, oxigraph or oxigraph:PATH (memory and oxigraph: an in-memory Oxigraph store per worker, loaded from BUILD_DIR/dataset.nq); default oxigraph:BUILD_DIR/store if the build has one (registry data), else oxigraph. A sparql:URL store is not served: its engine is the SPARQL server (docs/serving.md).", show_default=False)] = None,
+    store: Annotated[str | None, typer.Option("--store", help="Where the served graph lives: memory, oxigraph, oxigraph:PATH or sparql:URL (memory and oxigraph: an in-memory Oxigraph store per worker, loaded from BUILD_DIR/dataset.nq; sparql:URL: a SPARQL endpoint holding a 'scgraph build --store sparql:URL', served read-only, each query sent to it over scgraph's own graphs only, docs/serving.md); default oxigraph:BUILD_DIR/store if the build has one (registry data), else oxigraph.", show_default=False)] = None,
     build_dir: Annotated[Path, typer.Option("--build-dir", help="Folder with dataset.nq from 'scgraph build'.")] = Path("build"),
     dataset: Annotated[Path | None, typer.Option("--dataset", help="N-Quads or TriG file to serve instead of BUILD_DIR/dataset.nq.")] = None,
     queries: Annotated[Path | None, typer.Option("--queries", help="Folder of .rq files for the question page (default: queries/).")] = None,
@@ -79,11 +79,11 @@ def serve_cmd(
     from ..errors import StoreError
     from ..server.app import ServerConfig, serve, source_from_options
 
-    if store is not None and StoreSpec.parse(store).kind == "sparql":
-        raise StoreError("'scgraph serve' does not serve a sparql: store: the engine behind it is "
-                         "the SPARQL server; point clients at its endpoint, or serve a build's "
-                         "store (--store oxigraph:PATH) or dataset (docs/serving.md)")
-    if store is None and dataset is None:
+    remote = store is not None and StoreSpec.parse(store).kind == "sparql"
+    if remote and allow_service:
+        raise StoreError("--allow-service is refused with a sparql: store: the server sends no "
+                         "SERVICE call to the engine behind it")
+    if not remote and store is None and dataset is None:
         from .common import default_store
 
         default_store(build_dir)  # says so when the build's store is older than an import

@@ -25,7 +25,7 @@ from ..parse import require_regular_file
 from ..errors import ScgraphError, ServerError, SourceError, StoreError
 from .formats import FORMAT_ALIASES, MAX_BYTES_HEADER, MAX_ROWS_HEADER, TRUNCATED_HEADER, negotiate
 from .pages import _LABEL_PREDICATES, _NT_IRI, _RESOURCE_FORMATS, _nt_iri, _sparql_string, page_html, resource_html, resource_rdf
-from .workers import Answer, Cell, PoolBusy, QueryTimeout, Source, WorkerPool
+from .workers import Answer, Cell, PoolBusy, QueryTimeout, RemoteFailure, Source, WorkerPool
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
 
@@ -102,14 +102,28 @@ def _pin_file(path: Path) -> Path:
 
 def source_from_options(store: str | None, build_dir: Path, dataset: Path | None = None,
                         allow_update: bool = False) -> Source:
-    """The data source for a store spec (``memory``, ``oxigraph`` or ``oxigraph:PATH``; None:
-    the build's own store ``BUILD_DIR/store`` when it has one and no ``dataset`` is given, else
-    ``oxigraph``).
+    """The data source for a store spec (``memory``, ``oxigraph``, ``oxigraph:PATH`` or
+    ``sparql:URL``; None: the build's own store ``BUILD_DIR/store`` when it has one and no
+    ``dataset`` is given, else ``oxigraph``).
 
     ``memory`` and ``oxigraph`` load ``dataset`` (default ``build_dir/dataset.nq``) into an
     in-memory Oxigraph store per worker; ``oxigraph:PATH`` serves an Oxigraph folder, loading
-    the dataset into it first when it is empty.
+    the dataset into it first when it is empty; ``sparql:URL`` serves what a SPARQL endpoint
+    holds of scgraph's graphs, read-only (checked to answer and to hold them).
     """
+    if store and StoreSpec.parse(store).kind == "sparql":
+        from .remote import check_endpoint
+
+        if allow_update:
+            raise ServerError("--allow-update is refused with a sparql: store: the server in front "
+                              "of a SPARQL endpoint is read-only; update the endpoint itself "
+                              "('scgraph build/import --store sparql:URL')")
+        if dataset is not None:
+            raise ServerError("--dataset cannot be served with a sparql: store: the endpoint holds "
+                              "the data; leave out one of --dataset and --store")
+        url = StoreSpec.parse(store).arg
+        check_endpoint(url)
+        return Source(endpoint=url)
     folder = BuildFolder.of(build_dir)
     data = dataset if dataset is not None else folder.dataset
     spec = (StoreSpec.parse(store) if store
@@ -168,6 +182,10 @@ def create_app(config: ServerConfig, pool: WorkerPool | None = None) -> Any:
     from ..namespaces import PREFIXES
 
     prefixes = {p: str(ns) for p, ns in PREFIXES.items()}
+    if config.source.endpoint is not None and (config.allow_update or config.allow_service):
+        raise ServerError("--allow-update and --allow-service are refused with a sparql: store: "
+                          "the server in front of a SPARQL endpoint is read-only and sends no "
+                          "SERVICE call to the engine")
     if config.allow_update and config.source.store_path is not None:
         config.workers, config.light_workers = 1, 0  # one writer for an on-disk store
     pool = pool or WorkerPool(config.source, config.workers, prefixes, light=config.light_workers,
@@ -226,6 +244,12 @@ def is_update_text(sparql: str) -> bool:
 
     return first_keyword(sparql) in {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY",
                                      "MOVE", "ADD", "WITH"}
+
+
+def _servable(iri: str) -> bool:
+    from .remote import servable_graph
+
+    return servable_graph(iri)
 
 
 class _SlowBody(Exception):
@@ -344,6 +368,10 @@ class Handlers:
                     ox.NamedNode(value)
                 except ValueError:
                     return self._text(400, f"{key} {value[:200]!r} is not an absolute IRI")
+                if self.config.source.endpoint is not None and not _servable(value):
+                    return self._text(400, f"{key} {value[:200]!r} is not one of scgraph's graphs "
+                                           "(IRIs under https://w3id.org/scgraph/graph/); this "
+                                           "endpoint serves those only")
         fmt = (params.get("format") or params.get("output") or [None])[0]
         payload = (query, request.headers.get("accept"), fmt, self.config.max_rows,
                    params.get("default-graph-uri") or None, params.get("named-graph-uri") or None,
@@ -377,6 +405,10 @@ class Handlers:
         from .update import operations
 
         if not self.config.allow_update:
+            if self.config.source.endpoint is not None:
+                return self._text(403, "this endpoint is read-only: SPARQL updates are refused "
+                                       "(it serves a SPARQL engine's data, which scgraph build, "
+                                       "import and analyse update)")
             return self._text(403, "this endpoint is read-only: SPARQL updates are refused "
                                    "(start 'scgraph serve --allow-update' to accept them)")
         if request.method != "POST":
@@ -480,16 +512,21 @@ class Handlers:
         except ValueError:
             return self._not_found(key, iri)
         hash_children = "/" not in path.strip("/")  # /ontology, /shapes: documents of hash terms
+        # Virtuoso sorts at most 10,000 rows for an ORDER BY with LIMIT (MaxSortedTopRows)
+        limit = 10_000 if self.config.source.endpoint is not None else 20_000
         out_query = (f"SELECT ?s ?p ?o ?g WHERE {{ {{ GRAPH ?g {{ {subject} ?p ?o }} BIND({subject} AS ?s) }}"
                      + (f" UNION {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?s), {_sparql_string(iri + '#')})) }}"
                         if hash_children else "")
-                     + "} ORDER BY ?s ?p ?o ?g LIMIT 20000")
+                     + f"}} ORDER BY ?s ?p ?o ?g LIMIT {limit}")
         in_query = f"SELECT ?s ?p ?g WHERE {{ GRAPH ?g {{ ?s ?p {subject} }} }} ORDER BY ?s ?p ?g LIMIT 2000"
         try:
             out_rows = await self._call("select", out_query)
             in_rows = await self._call("select", in_query)
         except (QueryTimeout, PoolBusy):
             return self._text(503, "the server is busy; try again later")
+        for rows in (out_rows, in_rows):
+            if isinstance(rows, RemoteFailure):
+                return self._text(502, f"the SPARQL engine behind this server did not answer: {rows.message}")
         if not out_rows and not in_rows:
             return self._not_found(key, iri)
         if key == "html":
@@ -528,6 +565,8 @@ class Handlers:
                 rows = await self._call("select", q)
             except (QueryTimeout, PoolBusy):
                 return {}
+            if isinstance(rows, RemoteFailure):
+                return {}
             for x, p, lit in rows:
                 if x is None or p is None or lit is None:
                     continue
@@ -552,6 +591,8 @@ class Handlers:
         try:
             rows = await self._call("select", q)
         except (QueryTimeout, PoolBusy):
+            return {}
+        if isinstance(rows, RemoteFailure):
             return {}
         return {x[1]: (v[1], c[1] if c is not None else "") for x, v, c in rows if x is not None and v is not None}
 

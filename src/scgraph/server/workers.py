@@ -12,37 +12,21 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 
-from .formats import (FORMAT_ALIASES, GRAPH_FORMATS, MAX_BYTES_HEADER, SELECT_FORMATS, TRUNCATED_HEADER,
-                      _graph_bytes, negotiate)
+from .answers import Answer, _error, write_answer
 from ..errors import ServerError
 from .update import DatasetConflict, apply_update
-from ..terms import Cell, to_cell, write_boolean, write_select
+from ..terms import Cell, to_cell
 
 
 
 # =========================================================================== worker processes
-
-
-@dataclass
-class Answer:
-    """What a worker sends back: an HTTP status, a media type, a body, and whether rows were cut."""
-
-    status: int
-    media_type: str
-    body: bytes
-    truncated: bool = False
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-def _error(status: int, message: str) -> Answer:
-    return Answer(status, "text/plain; charset=utf-8", (" ".join(message.split()) + "\n").encode())
 
 
 def _query_message(exc: BaseException) -> str:
@@ -72,74 +56,14 @@ def run_query(store: ox.Store, sparql: str, accept: str | None, fmt: str | None,
         return _error(400, _query_message(e))
     except (RuntimeError, OSError, ValueError) as e:
         return _error(500, f"query failed: {e}")
-    is_graph = isinstance(res, ox.QueryTriples)
-    offers = GRAPH_FORMATS if is_graph else SELECT_FORMATS
-    if fmt:
-        key = FORMAT_ALIASES.get(fmt.lower())
-        if is_graph and key in ("json", "xml"):
-            key = "jsonld" if key == "json" else "rdfxml"
-        if key not in offers:
-            kind = "CONSTRUCT and DESCRIBE" if is_graph else "SELECT and ASK"
-            return _error(406, f"format {fmt!r} is not available for {kind} queries; use one of "
-                               f"{', '.join(offers)}")
-    else:
-        key = negotiate(accept, offers, {"application/json": "jsonld" if is_graph else "json",
-                                         "text/plain": "ntriples" if is_graph else "tsv",
-                                         "application/xml": "rdfxml" if is_graph else "xml"})
-        if key is None:
-            return _error(406, f"cannot answer in any of the accepted media types {accept!r}; "
-                               f"this query's results come as {', '.join(offers.values())}")
-    media = offers[key] + ("; charset=utf-8" if key in ("csv", "tsv", "turtle", "ntriples") else "")
-    try:
-        if isinstance(res, ox.QueryBoolean):
-            return Answer(200, media, write_boolean(key, res))
-        budget = max_bytes if max_bytes is not None else 1 << 62
-        if is_graph:
-            triples: list[Any] = []
-            size, truncated, over = 0, False, False
-            for t in res:
-                if len(triples) == max_rows:
-                    truncated = True
-                    break
-                size += len(str(t)) + 8
-                if size > budget:
-                    over = True
-                    break
-                triples.append(t)
-            return _capped(200, media, triples, lambda ts: _graph_bytes(ts, key, prefixes),
-                           truncated, over, budget)
-        variables = [v.value for v in res.variables]
-        n = len(variables)
-        rows: list[list[Any]] = []
-        size, truncated, over = 0, False, False
-        for sol in res:
-            if len(rows) == max_rows:
-                truncated = True
-                break
-            row = [sol[i] for i in range(n)]
-            size += sum(len(str(c)) + 16 for c in row if c is not None) + 8
-            if size > budget:
-                over = True
-                break
-            rows.append(row)
-        return _capped(200, media, rows, lambda rs: write_select(key, variables, rs), truncated,
-                       over, budget)
-    except (RuntimeError, OSError, ValueError) as e:
-        return _error(500, f"query failed: {e}")
-
-
-def _capped(status: int, media: str, rows: list[Any], write: Any, truncated: bool, over: bool,
-            budget: int) -> Answer:
-    """The answer for ``rows`` written by ``write``, with rows dropped from the end until the
-    bytes fit in ``budget`` (the size estimate made while reading the rows is close, not exact)."""
-    body = write(rows)
-    while len(body) > budget and rows:
-        over = True
-        rows = rows[:max(0, min(len(rows) - 1, int(len(rows) * budget / len(body) * 0.95)))]
-        body = write(rows)
-    if over:
-        return Answer(status, media, body, headers={TRUNCATED_HEADER: "true", MAX_BYTES_HEADER: str(budget)})
-    return Answer(status, media, body, truncated=truncated)
+    if isinstance(res, ox.QueryBoolean):
+        return write_answer("ask", res, [], accept, fmt, max_rows, prefixes, max_bytes)
+    if isinstance(res, ox.QueryTriples):
+        return write_answer("graph", res, [], accept, fmt, max_rows, prefixes, max_bytes)
+    variables = [v.value for v in res.variables]
+    n = len(variables)
+    return write_answer("select", ([sol[i] for i in range(n)] for sol in res), variables, accept,
+                        fmt, max_rows, prefixes, max_bytes)
 
 
 def run_select(store: ox.Store, sparql: str) -> list[list[Cell]]:
@@ -151,7 +75,8 @@ def run_select(store: ox.Store, sparql: str) -> list[list[Cell]]:
 
 @dataclass(frozen=True)
 class Source:
-    """Where a worker gets its data: an N-Quads/TriG file, or an Oxigraph folder."""
+    """Where a worker gets its data: an N-Quads/TriG file, an Oxigraph folder, or a SPARQL
+    endpoint holding a scgraph build (``endpoint``: the URL of a ``sparql:`` store spec)."""
 
     dataset: Path | None = None
     store_path: Path | None = None
@@ -160,10 +85,16 @@ class Source:
     #: the folder that ``store_path`` named when the server started (its link resolved once),
     #: which every worker opens, replacements too: one generation for the server's lifetime
     generation: Path | None = None
+    endpoint: str | None = None
 
 
-def open_source(source: Source) -> ox.Store:
-    """A store with the data of ``source``."""
+def open_source(source: Source) -> Any:
+    """A store with the data of ``source``: an Oxigraph store, or for an endpoint a
+    :class:`.remote.RemoteStore` (read-only, every query sent to the endpoint)."""
+    if source.endpoint is not None:
+        from .remote import open_remote
+
+        return open_remote(source.endpoint)
     if source.store_path is not None:
         path = str(source.generation or source.store_path)
         return ox.Store(path) if source.writable else ox.Store.read_only(path)
@@ -179,6 +110,9 @@ def open_source(source: Source) -> ox.Store:
 
 def worker_main(conn: Connection, source: Source, updates: list[str | tuple], prefixes: dict[str, str]) -> None:
     """A worker process: open the data, replay the updates, then answer requests until EOF."""
+    if source.endpoint is not None:
+        remote_main(conn, source, prefixes)
+        return
     try:
         store = open_source(source)
         for u in updates:
@@ -209,6 +143,44 @@ def worker_main(conn: Connection, source: Source, updates: list[str | tuple], pr
                 conn.send(_error(500, f"unknown request {kind!r}"))
         except Exception as e:  # noqa: BLE001 - the worker must answer something
             conn.send(_error(500, f"query failed: {e}"))
+
+
+def remote_main(conn: Connection, source: Source, prefixes: dict[str, str]) -> None:
+    """A worker in front of a SPARQL endpoint: queries and the pages' SELECTs go to the
+    endpoint; updates are refused (the server in front of an endpoint is read-only)."""
+    from ..errors import ScgraphError
+    from .remote import remote_select, run_remote_query
+
+    store = open_source(source)  # no request yet: the server checked the endpoint at start
+    conn.send(("ready", 0))
+    while True:
+        try:
+            kind, payload = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            if kind == "query":
+                sparql, accept, fmt, max_rows, dgs, ngs, *rest = payload
+                conn.send(run_remote_query(store, sparql, accept, fmt, max_rows, prefixes, dgs, ngs,
+                                           rest[0] if rest else None, rest[1] if len(rest) > 1 else None))
+            elif kind == "select":
+                try:
+                    conn.send(remote_select(store, payload))
+                except ScgraphError as e:
+                    conn.send(RemoteFailure(" ".join(str(e).split())))
+            elif kind == "update":
+                conn.send(_error(403, "this endpoint is read-only: SPARQL updates are refused"))
+            else:
+                conn.send(_error(500, f"unknown request {kind!r}"))
+        except Exception as e:  # noqa: BLE001 - the worker must answer something
+            conn.send(_error(500, f"query failed: {e}"))
+
+
+@dataclass
+class RemoteFailure:
+    """What a worker sends back for a page's SELECT when the SPARQL endpoint failed."""
+
+    message: str
 
 
 class QueryTimeout(Exception):
