@@ -26,14 +26,13 @@ import json
 import os
 import platform
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from children import run_child as _run_child
 from sections import replace_section
 
 REPO = Path(__file__).resolve().parents[1]
@@ -68,21 +67,9 @@ sys.exit(main())
 """
 
 
-def run_child(argv: list[str]) -> tuple[float, float, str]:
-    """Run ``argv`` to its end; its wall time (s), its own peak memory (MiB) and its stdout."""
-    t = time.perf_counter()
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(argv, stdout=out, stderr=err, cwd=REPO)
-        _pid, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - t
-        code = os.waitstatus_to_exitcode(status)
-        proc.returncode = code
-        out.seek(0)
-        err.seek(0)
-        text, error = out.read().decode(errors="replace"), err.read().decode(errors="replace")
-    if code != 0:
-        sys.exit(f"bench/build_floor.py: {' '.join(argv)} exited {code}: {error.strip()[-600:]}")
-    return wall, usage.ru_maxrss / MiB, text
+def run_child(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
+    """:func:`children.run_child`, its errors named after this benchmark."""
+    return _run_child(argv, who="bench/build_floor.py", env=env)
 
 
 def measure(size: int, work: Path) -> dict[str, Any]:

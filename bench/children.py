@@ -6,28 +6,32 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def run_child(argv: list[str], *, who: str = "bench") -> tuple[float, float, str]:
-    """Run ``argv`` from the repository root; return its wall seconds, its peak resident memory
-    (MiB) and its standard output. A non-zero exit stops the benchmark with the child's error."""
+def run_child(argv: list[str], *, who: str = "bench", env: dict[str, str] | None = None
+              ) -> tuple[float, float, str]:
+    """Run ``argv`` from the repository root to its end (``env``: its whole environment, default
+    this one's); return its wall seconds, its own peak resident memory (MiB) and its standard
+    output. Both outputs go through temporary files, so a talkative child cannot block on a full
+    pipe. A non-zero exit stops the benchmark with the end of the child's error, named ``who``."""
     t = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO)
-    assert proc.stdout is not None and proc.stderr is not None
-    out = proc.stdout.read()  # small outputs: read one pipe, then the other
-    err = proc.stderr.read()
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t
-    code = os.waitstatus_to_exitcode(status)
-    proc.returncode = code
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, cwd=REPO, env=env)
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t
+        code = os.waitstatus_to_exitcode(status)
+        proc.returncode = code
+        out.seek(0)
+        err.seek(0)
+        text, error = out.read().decode(errors="replace"), err.read().decode(errors="replace")
     if code != 0:
-        sys.exit(f"{who}: {' '.join(argv)} exited {code}: "
-                 f"{err.decode(errors='replace').strip()[-400:]}")
-    return wall, usage.ru_maxrss / 1024, out.decode()
+        sys.exit(f"{who}: {' '.join(argv)} exited {code}: {error.strip()[-600:]}")
+    return wall, usage.ru_maxrss / 1024, text
 
 
 def folder_bytes(path: Path) -> int:

@@ -24,14 +24,13 @@ import json
 import os
 import platform
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+from children import run_child as _run_child
 from sections import replace_section
 
 REPO = Path(__file__).resolve().parents[1]
@@ -61,21 +60,8 @@ print(json.dumps(seen))
 
 
 def run_child(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
-    """Run ``argv``, reaping it with ``wait4``: its wall time, its own peak RSS (MiB), stdout."""
-    t = time.perf_counter()
-    with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err, cwd=REPO, env=env)
-        assert proc.stdout is not None
-        out = proc.stdout.read()
-        _pid, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - t
-        code = os.waitstatus_to_exitcode(status)
-        proc.returncode = code
-        if code != 0:
-            err.seek(0)
-            sys.exit(f"bench/remote_memory.py: {' '.join(argv)} exited {code}: "
-                     f"{err.read().decode(errors='replace').strip()[-600:]}")
-    return wall, usage.ru_maxrss / 1024, out.decode()
+    """:func:`children.run_child`, its errors named after this benchmark."""
+    return _run_child(argv, who="bench/remote_memory.py", env=env)
 
 
 @contextlib.contextmanager

@@ -102,25 +102,9 @@ def _closure(edges: dict[str, set[str]]) -> dict[str, set[str]]:
     return out
 
 
-def read_schema(store: ox.Store, graphs: Sequence[ox.NamedNode]) -> Schema:
-    """Read the axioms of ``graphs``; refuse OWL constructs the rules do not cover."""
-    for term in UNSUPPORTED_OWL:
-        iri = f"<{_OWL}{term}>"
-        if store.query(f"ASK {{ {{ ?s {iri} ?o }} UNION {{ ?s {_RDF_TYPE} {iri} }} }}",
-                       default_graph=list(graphs)):
-            raise UnsupportedOntology(
-                f"the ontology or data uses owl:{term}, which the 'sparql' reasoning engine does "
-                "not implement; use the 'owlrl' or 'reasonable' engine")
-
-    def pairs(predicate: str) -> list[tuple[str, str]]:
-        res = store.query(f"SELECT ?a ?b WHERE {{ ?a <{predicate}> ?b }}", default_graph=list(graphs))
-        return [(r["a"].value, r["b"].value) for r in res
-                if not isinstance(r["a"], ox.Literal) and not isinstance(r["b"], ox.Literal)]
-
-    def typed(cls: str) -> set[str]:
-        res = store.query(f"SELECT ?a WHERE {{ ?a {_RDF_TYPE} <{_OWL}{cls}> }}", default_graph=list(graphs))
-        return {r["a"].value for r in res}
-
+def _schema(pairs: Callable[[str], list[tuple[str, str]]], typed: Callable[[str], set[str]]) -> Schema:
+    """The :class:`Schema` of the axioms that ``pairs`` (the subject-object pairs of a predicate)
+    and ``typed`` (the things of an OWL property class) read, from a store or an endpoint."""
     sub_c: dict[str, set[str]] = {}
     sub_p: dict[str, set[str]] = {}
     for a, b in pairs(str(RDFS.subClassOf)):
@@ -145,6 +129,28 @@ def read_schema(store: ox.Store, graphs: Sequence[ox.NamedNode]) -> Schema:
         functional=typed("FunctionalProperty"), inverse_functional=typed("InverseFunctionalProperty"),
         domain=set(pairs(str(RDFS.domain))), range=set(pairs(str(RDFS.range))), disjoint=disjoint,
     )
+
+
+def read_schema(store: ox.Store, graphs: Sequence[ox.NamedNode]) -> Schema:
+    """Read the axioms of ``graphs``; refuse OWL constructs the rules do not cover."""
+    for term in UNSUPPORTED_OWL:
+        iri = f"<{_OWL}{term}>"
+        if store.query(f"ASK {{ {{ ?s {iri} ?o }} UNION {{ ?s {_RDF_TYPE} {iri} }} }}",
+                       default_graph=list(graphs)):
+            raise UnsupportedOntology(
+                f"the ontology or data uses owl:{term}, which the 'sparql' reasoning engine does "
+                "not implement; use the 'owlrl' or 'reasonable' engine")
+
+    def pairs(predicate: str) -> list[tuple[str, str]]:
+        res = store.query(f"SELECT ?a ?b WHERE {{ ?a <{predicate}> ?b }}", default_graph=list(graphs))
+        return [(r["a"].value, r["b"].value) for r in res
+                if not isinstance(r["a"], ox.Literal) and not isinstance(r["b"], ox.Literal)]
+
+    def typed(cls: str) -> set[str]:
+        res = store.query(f"SELECT ?a WHERE {{ ?a {_RDF_TYPE} <{_OWL}{cls}> }}", default_graph=list(graphs))
+        return {r["a"].value for r in res}
+
+    return _schema(pairs, typed)
 
 
 def property_closure(schema: Schema) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
@@ -385,30 +391,7 @@ def read_schema_endpoint(store: SparqlEndpoint, graphs: Sequence[URIRef]) -> Sch
         res = store.query(f"SELECT ?a WHERE {{ ?a {_RDF_TYPE} <{_OWL}{cls}> }}", graphs=graphs)
         return {str(a) for (a,) in res.rows if a is not None}
 
-    sub_c: dict[str, set[str]] = {}
-    sub_p: dict[str, set[str]] = {}
-    for a, b in pairs(str(RDFS.subClassOf)):
-        sub_c.setdefault(a, set()).add(b)
-    for a, b in pairs(_OWL + "equivalentClass"):
-        sub_c.setdefault(a, set()).add(b)
-        sub_c.setdefault(b, set()).add(a)
-    for a, b in pairs(str(RDFS.subPropertyOf)):
-        sub_p.setdefault(a, set()).add(b)
-    for a, b in pairs(_OWL + "equivalentProperty"):
-        sub_p.setdefault(a, set()).add(b)
-        sub_p.setdefault(b, set()).add(a)
-    inverse = set()
-    for a, b in pairs(_OWL + "inverseOf"):
-        inverse |= {(a, b), (b, a)}
-    disjoint = set()
-    for a, b in pairs(_OWL + "disjointWith"):
-        disjoint |= {(a, b), (b, a)}
-    return Schema(
-        super_classes=_closure(sub_c), super_properties=_closure(sub_p), inverse=inverse,
-        symmetric=typed("SymmetricProperty"), transitive=typed("TransitiveProperty"),
-        functional=typed("FunctionalProperty"), inverse_functional=typed("InverseFunctionalProperty"),
-        domain=set(pairs(str(RDFS.domain))), range=set(pairs(str(RDFS.range))), disjoint=disjoint,
-    )
+    return _schema(pairs, typed)
 
 
 def rule_inserts(schema: Schema, same_as: bool, target: str,
