@@ -50,6 +50,8 @@ def test_pick_run_table_chart_and_csv(page, tmp_path):
     page.click("#run")
     page.wait_for_selector("#results")
     assert table(page) == [["name", "projects"], ["Porto", "3"], ["Tartu", "2"], ["Brussels", "1"]]
+    # the status line is written once the names are fetched, which may come after the table
+    page.wait_for_function("document.querySelector('#status').textContent !== 'Running…'")
     assert page.text_content("#status").startswith("3 rows in ")
     assert page.is_enabled(".tabs button[data-view='bars']")
     assert not page.is_enabled(".tabs button[data-view='map']")
