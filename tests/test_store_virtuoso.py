@@ -410,9 +410,7 @@ class _Proxy:
 
 
 def _proxied(ep: Endpoint, proxy: _Proxy) -> str:
-    parts = urllib.parse.urlsplit(ep.query_url)
-    origin = f"{parts.scheme}://{parts.netloc}"
-    return ep.spec.replace(origin, proxy.url)
+    return ep.spec.replace(_origin(ep), proxy.url)
 
 
 def _origin(ep: Endpoint) -> str:

@@ -59,35 +59,30 @@ def write_answer(kind: str, res: Any, variables: list[str], accept: str | None, 
             return Answer(200, media, write_boolean(key, res))
         budget = max_bytes if max_bytes is not None else 1 << 62
         if is_graph:
-            triples: list[Any] = []
-            size, truncated, over = 0, False, False
-            for t in res:
-                if len(triples) == max_rows:
-                    truncated = True
-                    break
-                size += len(str(t)) + 8
-                if size > budget:
-                    over = True
-                    break
-                triples.append(t)
+            triples, truncated, over = _take(res, max_rows, budget, lambda t: len(str(t)) + 8)
             return _capped(200, media, triples, lambda ts: _graph_bytes(ts, key, prefixes),
                            truncated, over, budget)
-        rows: list[Any] = []
-        size, truncated, over = 0, False, False
-        for row in res:
-            if len(rows) == max_rows:
-                truncated = True
-                break
-            size += sum(len(str(c)) + 16 for c in row if c is not None) + 8
-            if size > budget:
-                over = True
-                break
-            rows.append(row)
+        rows, truncated, over = _take(
+            res, max_rows, budget, lambda row: sum(len(str(c)) + 16 for c in row if c is not None) + 8)
         return _capped(200, media, rows, lambda rs: write_select(key, variables, rs), truncated,
                        over, budget)
     except (RuntimeError, OSError, ValueError) as e:
         return _error(500, f"query failed: {e}")
 
+
+def _take(items: Any, max_rows: int, budget: int, size_of: Any) -> tuple[list[Any], bool, bool]:
+    """The first ``max_rows`` of ``items`` whose estimated size (``size_of`` each) stays within
+    ``budget`` bytes; whether the row cap cut them, and whether the byte budget did."""
+    taken: list[Any] = []
+    size = 0
+    for item in items:
+        if len(taken) == max_rows:
+            return taken, True, False
+        size += size_of(item)
+        if size > budget:
+            return taken, False, True
+        taken.append(item)
+    return taken, False, False
 
 def _capped(status: int, media: str, rows: list[Any], write: Any, truncated: bool, over: bool,
             budget: int) -> Answer:

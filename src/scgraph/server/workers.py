@@ -121,28 +121,22 @@ def worker_main(conn: Connection, source: Source, updates: list[str | tuple], pr
         conn.send(("failed", f"{type(e).__name__}: {e}"))
         return
     conn.send(("ready", len(store)))
-    while True:
-        try:
-            kind, payload = conn.recv()
-        except (EOFError, OSError):
-            return
-        try:
-            if kind == "query":
-                sparql, accept, fmt, max_rows, dgs, ngs, *rest = payload
-                conn.send(run_query(store, sparql, accept, fmt, max_rows, prefixes, dgs, ngs,
-                                    rest[0] if rest else None, rest[1] if len(rest) > 1 else None))
-            elif kind == "select":
-                conn.send(run_select(store, payload))
-            elif kind == "update":
-                try:
-                    apply_update(store, payload)
-                    conn.send(Answer(204, "text/plain", b""))
-                except (SyntaxError, DatasetConflict) as e:
-                    conn.send(_error(400, "bad SPARQL update: " + " ".join(str(e).split())))
-            else:
-                conn.send(_error(500, f"unknown request {kind!r}"))
-        except Exception as e:  # noqa: BLE001 - the worker must answer something
-            conn.send(_error(500, f"query failed: {e}"))
+
+    def handle(kind: str, payload: Any) -> Any:
+        if kind == "query":
+            sparql, accept, fmt, max_rows, dgs, ngs, max_bytes, base = _query_args(payload)
+            return run_query(store, sparql, accept, fmt, max_rows, prefixes, dgs, ngs, max_bytes, base)
+        if kind == "select":
+            return run_select(store, payload)
+        if kind == "update":
+            try:
+                apply_update(store, payload)
+                return Answer(204, "text/plain", b"")
+            except (SyntaxError, DatasetConflict) as e:
+                return _error(400, "bad SPARQL update: " + " ".join(str(e).split()))
+        return _error(500, f"unknown request {kind!r}")
+
+    _answer_requests(conn, handle)
 
 
 def remote_main(conn: Connection, source: Source, prefixes: dict[str, str]) -> None:
@@ -153,25 +147,42 @@ def remote_main(conn: Connection, source: Source, prefixes: dict[str, str]) -> N
 
     store = open_source(source)  # no request yet: the server checked the endpoint at start
     conn.send(("ready", 0))
+
+    def handle(kind: str, payload: Any) -> Any:
+        if kind == "query":
+            sparql, accept, fmt, max_rows, dgs, ngs, max_bytes, base = _query_args(payload)
+            return run_remote_query(store, sparql, accept, fmt, max_rows, prefixes, dgs, ngs, max_bytes, base)
+        if kind == "select":
+            try:
+                return remote_select(store, payload)
+            except ScgraphError as e:
+                return RemoteFailure(" ".join(str(e).split()))
+        if kind == "update":
+            return _error(403, "this endpoint is read-only: SPARQL updates are refused")
+        return _error(500, f"unknown request {kind!r}")
+
+    _answer_requests(conn, handle)
+
+
+def _query_args(payload: tuple) -> tuple:  # type: ignore[type-arg]
+    """The parts of a "query" request: the query, the accepted media types, the format, the row
+    cap, the dataset's default and named graphs, the byte cap and the base IRI (``None`` where
+    the request leaves the last two out)."""
+    sparql, accept, fmt, max_rows, dgs, ngs, *rest = payload
+    return (sparql, accept, fmt, max_rows, dgs, ngs,
+            rest[0] if rest else None, rest[1] if len(rest) > 1 else None)
+
+
+def _answer_requests(conn: Connection, handle: Any) -> None:
+    """Answer the server's requests with ``handle(kind, payload)`` until the connection ends; a
+    request that fails is answered with a 500, never left without an answer."""
     while True:
         try:
             kind, payload = conn.recv()
         except (EOFError, OSError):
             return
         try:
-            if kind == "query":
-                sparql, accept, fmt, max_rows, dgs, ngs, *rest = payload
-                conn.send(run_remote_query(store, sparql, accept, fmt, max_rows, prefixes, dgs, ngs,
-                                           rest[0] if rest else None, rest[1] if len(rest) > 1 else None))
-            elif kind == "select":
-                try:
-                    conn.send(remote_select(store, payload))
-                except ScgraphError as e:
-                    conn.send(RemoteFailure(" ".join(str(e).split())))
-            elif kind == "update":
-                conn.send(_error(403, "this endpoint is read-only: SPARQL updates are refused"))
-            else:
-                conn.send(_error(500, f"unknown request {kind!r}"))
+            conn.send(handle(kind, payload))
         except Exception as e:  # noqa: BLE001 - the worker must answer something
             conn.send(_error(500, f"query failed: {e}"))
 
