@@ -58,6 +58,18 @@ def kill_point(stage: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
+def hold_point() -> None:
+    """A test hook: sleep ``SCGRAPH_TEST_HOLD_LOCK`` seconds once the writers' lock is taken.
+
+    Two commands started at the same moment then meet on a held lock whatever their start-up
+    times, so the concurrency tests do not depend on how fast a command runs. Unset (always,
+    outside those tests) it costs one dictionary look-up.
+    """
+    held = os.environ.get("SCGRAPH_TEST_HOLD_LOCK")
+    if held:
+        time.sleep(float(held))
+
+
 _KILL_COUNTS: dict[str, int] = {}
 
 
@@ -548,6 +560,7 @@ def exclusive(folder: Path | str, command: str) -> Iterator[Path]:
     _make_folder(folder)
     fd = _take(folder, command)
     try:
+        hold_point()
         yield folder / LOCK
     finally:
         with contextlib.suppress(OSError):
