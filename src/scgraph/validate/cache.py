@@ -156,6 +156,10 @@ def _read(folder: Path, name: str) -> tuple[list[tuple[str, str]], list[Triple]]
 
 
 def _write(folder: Path, name: str, data: bytes) -> None:
+    """Write an entry through a temporary file and a rename. Not :func:`scgraph.files.write_atomic`:
+    an entry stays private to its user (``mkstemp``'s 0600, not a published file's mode), is not
+    worth an ``fsync`` (a lost entry is rebuilt), and must not count as a ``rename`` kill point
+    (the fault tests count the build's own writes)."""
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
