@@ -2,7 +2,7 @@
 cordis`` + ``scgraph build`` take, and how much memory, next to Oxigraph loading the same
 registry quads and nothing else.
 
-    .venv/bin/python bench/build_floor.py [--sizes 10000,50000] [--work DIR] [--out docs/performance.md]
+    .venv/bin/python bench/build_floor.py [--sizes 10000,50000] [--inferred lean,full] [--work DIR] [--out docs/performance.md]
 
 For each size: synthetic CORDIS tables (``bench/generate_cordis.py``), then, one child process
 after the other, interleaved:
@@ -11,8 +11,10 @@ after the other, interleaved:
 2. the floor, twice: ``oxigraph load --location EMPTY --file BUILD/registry/cordis.nq`` (the
    console script of pyoxigraph's own CLI) and ``pyoxigraph.Store(EMPTY).bulk_load`` of the
    same file, each into a new empty folder;
-3. ``scgraph build --out BUILD`` (the real CLI, run so that its ``BuildResult.timings``, the
-   build's own stage timings, are written to a JSON file).
+3. ``scgraph build --out BUILD --inferred MODE`` for each mode of ``--inferred`` (default:
+   ``lean`` then ``full``, each on its own copy of the imported build folder; the real CLI, run
+   so that its ``BuildResult.timings``, the build's own stage timings, are written to a JSON
+   file).
 
 Each child's wall time and peak resident memory are taken with ``os.wait4``. The ratio is
 (import + build) over the ``oxigraph load`` floor of the same run. The section between the
@@ -72,7 +74,7 @@ def run_child(argv: list[str], env: dict[str, str] | None = None) -> tuple[float
     return _run_child(argv, who="bench/build_floor.py", env=env)
 
 
-def measure(size: int, work: Path) -> dict[str, Any]:
+def measure(size: int, work: Path, modes: list[str]) -> dict[str, Any]:
     data, build = work / f"cordis-{size}", work / f"build-{size}"
     for p in (data, build):
         shutil.rmtree(p, ignore_errors=True)
@@ -90,16 +92,25 @@ def measure(size: int, work: Path) -> dict[str, Any]:
     floor_quads = int(out.strip())
     shutil.rmtree(empty, ignore_errors=True)
     timings_file = work / "timings.json"
-    t_build, m_build, _ = run_child([sys.executable, "-c", BUILD, str(timings_file), "build", "--out",
-                                     str(build), "-q"])
-    built = json.loads(timings_file.read_text())
+    builds: dict[str, dict[str, Any]] = {}
+    for mode in modes:
+        copy = work / f"build-{size}-{mode}"
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.copytree(build, copy)  # the imported registry file, nothing built yet
+        started = os.getloadavg()[0]
+        t_build, m_build, _ = run_child([sys.executable, "-c", BUILD, str(timings_file), "build", "--out",
+                                         str(copy), "-q", "--inferred", mode])
+        built = json.loads(timings_file.read_text())
+        builds[mode] = {"store_quads": built["asserted"] + built["inferred"], "inferred": built["inferred"],
+                        "build_s": t_build, "build_mib": m_build, "stages": built["timings"],
+                        "load": {"start": started, "end": os.getloadavg()[0]}}
+        shutil.rmtree(copy, ignore_errors=True)
     load["end"] = os.getloadavg()[0]
     row: dict[str, Any] = {
         "projects": size, "registry_lines": quads_file, "registry_quads": floor_quads,
-        "store_quads": built["asserted"] + built["inferred"], "inferred": built["inferred"],
         "import_s": t_import, "import_mib": m_import, "oxigraph_load_s": t_cli,
         "oxigraph_load_mib": m_cli, "bulk_load_s": t_py, "bulk_load_mib": m_py,
-        "build_s": t_build, "build_mib": m_build, "stages": built["timings"], "load": load}
+        "builds": builds, "load": load}
     print(json.dumps(row), file=sys.stderr, flush=True)
     shutil.rmtree(build, ignore_errors=True)
     shutil.rmtree(data, ignore_errors=True)
@@ -111,7 +122,7 @@ STAGES = [
     ("curated: assemble, reason, pySHACL", ("assemble", "infer", "validate")),
     ("registry sources, curated graphs written out", ("store-copy", "store-prepare")),
     ("first pass of the stream reasoner", ("reason-read",)),
-    ("bulk load, local rules interleaved", ("store-load",)),
+    ("local rules (to a file), then the bulk load", ("store-load",)),
     ("transitivity", ("reason-transitivity",)),
     ("equality and consistency", ("reason-consistency",)),
     ("registry checks (queries/checks)", ("store-check",)),
@@ -120,52 +131,63 @@ STAGES = [
 ]
 
 
+def _builds(r: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The builds of a row: by ``--inferred`` mode (a row saved before the option: ``full``)."""
+    if "builds" in r:
+        return r["builds"]
+    return {"full": {k: r[k] for k in ("store_quads", "inferred", "build_s", "build_mib", "stages")}}
+
+
 def section(rows: list[dict[str, Any]], command: str) -> str:
     lines = [BEGIN, "## The registry build against the engine's floor (issue 18)", "",
              f"`{command}`, {date.today().isoformat()}, {os.cpu_count()} cores (shared), "
              f"{platform.machine()}, Python {platform.python_version()}. Each command is a child "
-             "process, one after the other: import, the two floors, build; wall time and the "
+             "process, one after the other: import, the two floors, then the build once per "
+             "`--inferred` mode (`lean`, the default, then `full`), each on its own copy of the "
+             "imported folder; wall time and the "
              "child's own peak resident memory (`wait4`). The floor is Oxigraph loading the "
              "registry quads the import wrote (`BUILD/registry/cordis.nq`) into an empty store "
              "and doing nothing else: `oxigraph load --location EMPTY --file cordis.nq` (the "
              "ratio's denominator) and `pyoxigraph.Store(EMPTY).bulk_load` of the same file. The "
-             "build stores the curated graphs, the registry graphs and the inferred graph. Load "
-             "average (1 min) at the start and the end of each size in the last column: the "
-             "machine is shared, compare within a row.", "",
-             "| projects | registry quads | quads stored by the build | floor: `oxigraph load` (s) "
+             "build stores the curated graphs, the registry graphs and the inferred graph "
+             "(`lean`: of the registry's entailments only those in scgraph's vocabulary, "
+             "docs/decisions/20261206-lean-registry-entailment.md). Load "
+             "average (1 min) at the start and the end of each build in the last column: the "
+             "machine is shared, compare within a size.", "",
+             "| projects | registry quads | `--inferred` | quads stored by the build | floor: `oxigraph load` (s) "
              "| floor peak (MiB) | `Store.bulk_load` (s) | its peak (MiB) | import (s) | import peak "
              "(MiB) | build (s) | build peak (MiB) | (import + build) / floor | load average |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+             "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    columns: list[tuple[str, str, dict[str, Any]]] = []
     for r in rows:
-        ratio = (float(r["import_s"]) + float(r["build_s"])) / float(r["oxigraph_load_s"])
-        load = r["load"]
-        lines.append(
-            f"| {r['projects']:,} | {r['registry_quads']:,} | {r['store_quads']:,} | "
-            f"{r['oxigraph_load_s']:.1f} | {r['oxigraph_load_mib']:.0f} | {r['bulk_load_s']:.1f} | "
-            f"{r['bulk_load_mib']:.0f} | {r['import_s']:.1f} | {r['import_mib']:.0f} | "
-            f"{r['build_s']:.1f} | {r['build_mib']:.0f} | {ratio:.2f}x | "
-            f"{load['start']:.2f} -> {load['end']:.2f} |")
+        for mode, b in _builds(r).items():
+            columns.append((f"{r['projects']:,} {mode}", mode, b))
+            ratio = (float(r["import_s"]) + float(b["build_s"])) / float(r["oxigraph_load_s"])
+            load = b.get("load", r["load"])
+            lines.append(
+                f"| {r['projects']:,} | {r['registry_quads']:,} | {mode} | {b['store_quads']:,} | "
+                f"{r['oxigraph_load_s']:.1f} | {r['oxigraph_load_mib']:.0f} | {r['bulk_load_s']:.1f} | "
+                f"{r['bulk_load_mib']:.0f} | {r['import_s']:.1f} | {r['import_mib']:.0f} | "
+                f"{b['build_s']:.1f} | {b['build_mib']:.0f} | {ratio:.2f}x | "
+                f"{load['start']:.2f} -> {load['end']:.2f} |")
     lines += ["", "The build's own stages (`BuildResult.timings`, seconds):", "",
-              "| stage | " + " | ".join(f"{r['projects']:,}" for r in rows) + " |",
-              "|---|" + "---:|" * len(rows)]
+              "| stage | " + " | ".join(label for label, _m, _b in columns) + " |",
+              "|---|" + "---:|" * len(columns)]
     for label, keys in STAGES:
-        cells = []
-        for r in rows:
-            tm = r["stages"]
-            cells.append(f"{sum(float(tm.get(k, 0.0)) for k in keys):.1f}")
+        cells = [f"{sum(float(b['stages'].get(k, 0.0)) for k in keys):.1f}" for _l, _m, b in columns]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     lines.append("")
     for r in rows:
         floor = float(r["oxigraph_load_s"])
-        tm = r["stages"]
-        load_s = float(tm.get("store-load", 0.0))
-        lines.append(
-            f"At {r['projects']:,} projects the import alone takes "
-            f"{float(r['import_s']) / floor:.2f}x the floor and the build's bulk load "
-            f"{load_s / floor:.2f}x, for {int(r['store_quads']) / int(r['registry_quads']):.2f}x "
-            f"the quads ({r['inferred']:,} of them inferred); the build's peak is "
-            f"{float(r['build_mib']) - float(r['oxigraph_load_mib']):.0f} MiB above the floor's.")
-        lines.append("")
+        for mode, b in _builds(r).items():
+            load_s = float(b["stages"].get("store-load", 0.0))
+            lines.append(
+                f"At {r['projects']:,} projects ({mode}) the import alone takes "
+                f"{float(r['import_s']) / floor:.2f}x the floor and the build's bulk load "
+                f"{load_s / floor:.2f}x, for {int(b['store_quads']) / int(r['registry_quads']):.2f}x "
+                f"the quads ({b['inferred']:,} of them inferred); the build's peak is "
+                f"{float(b['build_mib']) - float(r['oxigraph_load_mib']):.0f} MiB above the floor's.")
+            lines.append("")
     lines.append(END)
     return "\n".join(lines) + "\n"
 
@@ -173,6 +195,8 @@ def section(rows: list[dict[str, Any]], command: str) -> str:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--sizes", default="10000,50000", help="project counts, comma-separated")
+    p.add_argument("--inferred", default="lean,full",
+                   help="the builds' --inferred modes, comma-separated, each built in the same run")
     p.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temporary one)")
     p.add_argument("--out", type=Path, default=REPO / "docs" / "performance.md")
     p.add_argument("--json", type=Path, default=None, help="also write the rows to this file")
@@ -184,9 +208,11 @@ def main() -> None:
                                                          "python bench/build_floor.py"))
         return
     sizes = [int(s) for s in args.sizes.split(",")]
-    command = "python bench/build_floor.py" + (f" --sizes {args.sizes}" if args.sizes != "10000,50000" else "")
+    modes = [m for m in args.inferred.split(",") if m]
+    command = ("python bench/build_floor.py" + (f" --sizes {args.sizes}" if args.sizes != "10000,50000" else "")
+               + (f" --inferred {args.inferred}" if args.inferred != "lean,full" else ""))
     with tempfile.TemporaryDirectory(prefix="scgraph-bench-floor-", dir=args.work) as tmp:
-        rows = [measure(size, Path(tmp)) for size in sizes]
+        rows = [measure(size, Path(tmp), modes) for size in sizes]
     if args.json is not None:
         args.json.write_text(json.dumps(rows, indent=1))
     replace_section(args.out, "build-floor", section(rows, command))

@@ -4,6 +4,8 @@
 engine is the same set of triples as owlrl's, on the curated graph, on the curated graph plus
 a CORDIS import, and on small cases for the equality rules. ``infer_store`` (the rules run in
 place in an Oxigraph store, as large builds do) gives the graph owlrl gives, as Oxigraph stores it.
+The same holds for the lean graph (``inferred="lean"``: of the registry graphs' entailments
+only those in scgraph's vocabulary, :class:`scgraph.reason.keep.Lean`).
 """
 
 from __future__ import annotations
@@ -28,8 +30,8 @@ DATA = Path(__file__).parent / "data"
 FAST = ["reasonable", "sparql"]
 
 
-def _inferred(ds: Dataset, engine: str) -> set:
-    infer(ds, engine)
+def _inferred(ds: Dataset, engine: str, inferred: str = "full") -> set:
+    infer(ds, engine, inferred)
     return set(ds.graph(INFERRED_GRAPH))
 
 
@@ -53,17 +55,17 @@ def _diff(a: set, b: set) -> str:
     return f"{len(a - b)} and {len(b - a)} triples differ\n{only_a}\n{only_b}"
 
 
-def _check_same_answers(ds: Dataset) -> set:
-    reference = _inferred(_copy(ds), "owlrl")
+def _check_same_answers(ds: Dataset, inferred: str = "full") -> set:
+    reference = _inferred(_copy(ds), "owlrl", inferred)
     assert reference, "the reference inferred nothing: the comparison would prove nothing"
     for engine in FAST:
-        got = _inferred(_copy(ds), engine)
+        got = _inferred(_copy(ds), engine, inferred)
         assert got == reference, f"{engine}: {_diff(got, reference)}"
     expected = _as_oxigraph_stores_it(reference)
     for engine in STORE_ENGINES:
         store = OxigraphStore()
         store.load_dataset(ds)
-        infer_store(store, engine=engine)
+        infer_store(store, engine=engine, inferred=inferred)
         got = {(from_ox(q.subject), from_ox(q.predicate), from_ox(q.object))
                for q in store.store.quads_for_pattern(None, None, None, ox.NamedNode(str(INFERRED_GRAPH)))}
         assert got == expected, f"infer_store ({engine}): {_diff(got, expected)}"
@@ -97,6 +99,82 @@ def test_same_answers_on_the_curated_graph_plus_a_cordis_import():
     reference = _check_same_answers(ds)
     registry_subjects = {s for s in ds.graph(REGISTRY_GRAPH).subjects()}
     assert any(s in registry_subjects for s, _p, _o in reference)
+
+
+@pytest.mark.slow
+@pytest.mark.repo_data
+def test_same_lean_graph_on_the_curated_graph_plus_a_cordis_import():
+    from scgraph.importers.cordis import REGISTRY_GRAPH, import_cordis, load_curated
+
+    ds = assemble()
+    import_cordis(DATA / "cordis" / "official", curated=load_curated(), dataset=ds)
+    lean = _check_same_answers(ds, "lean")
+    full = _inferred(_copy(ds), "sparql")
+    curated = _inferred(assemble(), "sparql")
+    assert curated <= lean < full
+    scg = "https://w3id.org/scgraph/ontology#"
+    registry_subjects = {s for s in ds.graph(REGISTRY_GRAPH).subjects()}
+    assert any(s in registry_subjects for s, _p, _o in lean)
+    assert all(str(p).startswith(scg) or str(o).startswith(scg) for _s, p, o in lean - curated
+               if str(o) not in ("https://schema.org/Event", "http://www.w3.org/ns/prov#Agent",
+                                 "http://www.w3.org/2004/02/skos/core#Concept"))
+
+
+#: A curated graph and a registry graph over a small ontology mixing scg: and outside terms:
+#: scg: facts reachable only through outside steps (a sub-property, a transitive chain across
+#: the two graphs), an outside class a range gives alone, classes above and below scg: ones.
+LEAN_CASES = """
+@prefix owl: <http://www.w3.org/2002/07/owl#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix ex: <https://example.org/vocab#> .
+@prefix scg: <https://w3id.org/scgraph/ontology#> .
+@prefix id: <https://w3id.org/scgraph/id/> .
+@prefix graph: <https://w3id.org/scgraph/graph/> .
+graph:ontology {
+    ex:partOf a owl:ObjectProperty , owl:TransitiveProperty ; rdfs:subPropertyOf scg:within ;
+        rdfs:range ex:Whole .
+    ex:wingOf rdfs:subPropertyOf ex:partOf .
+    ex:hasPart owl:inverseOf ex:partOf .
+    scg:within rdfs:domain scg:Part .
+    scg:Part rdfs:subClassOf ex:Thing .
+    ex:Lab rdfs:subClassOf scg:Place .
+    scg:Place rdfs:subClassOf ex:Place .
+}
+<https://w3id.org/scgraph/graph/source/a> {
+    id:wing ex:partOf id:building .
+    id:building ex:partOf id:campus .
+}
+<https://w3id.org/scgraph/graph/registry/r> {
+    id:room ex:wingOf id:wing .
+    id:campus ex:partOf id:city .
+    id:lab a ex:Lab .
+    id:park ex:hasPart id:lab .
+}
+"""
+
+
+def test_same_lean_graph_through_outside_steps():
+    ds = Dataset()
+    ds.parse(data=LEAN_CASES, format="trig")
+    lean = _check_same_answers(ds, "lean")
+    full = _check_same_answers(ds, "full")
+    ex, scg, idn = "https://example.org/vocab#", "https://w3id.org/scgraph/ontology#", "https://w3id.org/scgraph/id/"
+    a = URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+
+    def t(s: str, p: str, o: str) -> tuple:
+        return URIRef(idn + s), URIRef(p), URIRef(o if "://" in o else idn + o)
+
+    within, part_of = scg + "within", ex + "partOf"
+    # scg: facts found only through ex:wingOf, and through ex:partOf chains across the graphs
+    for s, o in [("room", "wing"), ("room", "building"), ("room", "city"), ("building", "city")]:
+        assert t(s, within, o) in lean and t(s, part_of, o) in full - lean
+    assert t("lab", part_of, "park") in full - lean and t("lab", within, "park") in lean
+    # the curated graph's entailments stay, outside terms too
+    assert {t("wing", part_of, "campus"), t("wing", a, ex + "Thing")} <= lean
+    # an outside class a range gives alone is kept; one an scg: class implies is not
+    assert t("city", a, ex + "Whole") in lean
+    assert t("lab", a, scg + "Place") in lean and t("lab", a, ex + "Place") in full - lean
+    assert t("room", a, scg + "Part") in lean and t("room", a, ex + "Thing") in full - lean
 
 
 def test_same_answers_with_equality_rules():

@@ -136,3 +136,52 @@ def test_graph_counts_are_the_grouped_counts():
     store.store.add(ox.Quad(_n("s"), _n("p"), _n("o"), ox.DefaultGraph()))  # in no named graph
     store.store.add_graph(OTHER)  # a graph with no triples
     assert graph_counts(store) == counts(store) == {URIRef(G1.value): 5, URIRef(G2.value): 1}
+
+
+def test_the_lean_rule_is_one_rule_in_three_renderings():
+    """``Lean.keeps`` (rdflib), ``Lean.nt`` (N-Triples text) and ``Lean.filter_update`` (SPARQL
+    ``DELETE``, sparing what the curated graph states) agree, triple by triple."""
+    from scgraph.reason.keep import Lean
+
+    scg = BASE + "ontology#"
+    rule = Lean(frozenset({EX + "Root"}))
+    subjects = [URIRef(ID["org/o1"])]
+    predicates = [RDF.type, URIRef(scg + "partnerIn"), URIRef(EX + "p"), OWL.sameAs]
+    objects = [URIRef(scg + "Project"), URIRef(EX + "Root"), URIRef(EX + "Other"), URIRef(ID["org/o2"]),
+               Literal("x")]
+    triples = list(itertools.product(subjects, predicates, objects))
+    keeps = rule.nt()
+    for s, p, o in triples:
+        assert keeps(_nt(p), _nt(o)) is rule.keeps((s, p, o)), (p, o)
+    store = ox.Store()
+    target, curated = _n("target"), _n("curated")
+    quads = [ox.Quad(ox.NamedNode(str(s)), ox.NamedNode(str(p)),
+                     ox.Literal(str(o)) if isinstance(o, Literal) else ox.NamedNode(str(o)), target)
+             for s, p, o in triples]
+    store.extend(quads)
+    spared = quads[-3]  # a triple the rule drops, stated by the curated graph
+    assert not rule.keeps(triples[-3])
+    store.add(ox.Quad(spared.subject, spared.predicate, spared.object, curated))
+    store.update(rule.filter_update(target.value, curated.value))
+    left = set(store.quads_for_pattern(None, None, None, target))
+    assert left == {q for q, t in zip(quads, triples) if rule.keeps(t)} | {spared}
+    assert 0 < len(left) < len(quads)
+
+
+@pytest.mark.repo_data
+def test_restricted_local_rules_derive_what_the_full_ones_derive_less_the_heads_left_out():
+    from scgraph.assemble import assemble
+    from scgraph.reason.rules import lean_rule, read_schema
+    from scgraph.reason.stream import LocalRules, split_nt
+
+    store = OxigraphStore()
+    store.load_dataset(assemble())
+    ax = read_schema(store.store, list(store.store.named_graphs()))
+    full = LocalRules.from_schema(ax)
+    keeps = lean_rule(ax).nt()
+    lean = full.restricted(lambda q: keeps(q, ""), lambda c: keeps(_nt(RDF.type), c))
+    lines = [split_nt(f"{q.subject} {q.predicate} {q.object} .\n") for q in store.store]
+    everything = set(full.expand_all(lines))
+    kept = set(lean.expand_all(lines))
+    assert kept == {t for t in everything if keeps(t[1], t[2])}
+    assert 1000 < len(kept) < len(everything)

@@ -20,6 +20,13 @@ class Reasoner(str, Enum):
     owlrl = "owlrl"
 
 
+class Inferred(str, Enum):
+    """What ``graph:inferred`` holds of the registry's entailments (``scgraph.reason.keep``)."""
+
+    lean = "lean"
+    full = "full"
+
+
 def build_cmd(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the dumps and the validation report to.")] = Path("build"),
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
@@ -27,6 +34,7 @@ def build_cmd(
     registry: Annotated[list[Path] | None, typer.Option("--registry", help="N-Quads file of registry graphs (from 'scgraph import ... --output') to add; repeat for several.")] = None,
     add: Annotated[list[Path] | None, typer.Option("--add", help="Your own RDF file (Turtle, TriG, N-Triples, N-Quads, ...) to build with the curated sources: one source document, declared as the data/sources files are (exactly one scg:SourceDocument or scg:WebPage), loaded into graph:source/NAME (NAME: the file name without extension; the graphs of a TriG or N-Quads file merged into it), reasoned over and validated with the shapes like the curated data; repeat for several.")] = None,
     reasoner: Annotated[Reasoner, typer.Option("--reasoner", help="Reasoning engine: sparql (fast), reasonable or owlrl (the reference); all give the same graph.")] = Reasoner.sparql,
+    inferred: Annotated[Inferred, typer.Option("--inferred", help="What the store's graph:inferred keeps of the registry graphs' entailments: lean (the facts in scgraph's own vocabulary; the standard vocabularies' copies at query time, docs/ontology.md) or full (every entailment). The curated graphs' entailments are kept in full either way.")] = Inferred.lean,
 ) -> None:
     """Assemble, reason over, validate and publish the graph (dumps only if it conforms).
 
@@ -37,7 +45,7 @@ def build_cmd(
 
     with progress(quiet) as say:
         result = build(out, progress=say, store=store, registry=registry or (), engine=reasoner.value,
-                       extra=add or ())
+                       extra=add or (), inferred=inferred.value)
     if not quiet:
         typer.echo(result.summary(), nl=False)
 

@@ -45,6 +45,7 @@ from ..files import (
 )
 from ..publish.serialise import DUMPS, write_dumps, write_validation
 from ..reason import FAST_ENGINE, get_engine, infer
+from ..reason.keep import check_mode
 from ..store import OxigraphStore
 from .store import check_registry_file
 from .targets import target_for
@@ -88,14 +89,18 @@ def _plural(n: int, word: str) -> str:
 def build(out_dir: Path | str = Path("build"), *, root: Path | None = None,
           progress: Progress | None = None, store: str | None = None,
           registry: Sequence[Path] = (), engine: str = FAST_ENGINE,
-          extra: Sequence[Path] = ()) -> BuildResult:
+          extra: Sequence[Path] = (), inferred: str = "lean") -> BuildResult:
     """Assemble, infer, validate and publish the graph of ``root`` into ``out_dir``.
 
     ``store``: also build the whole graph into this store (see the module docstring; default
     :meth:`~scgraph.layout.BuildFolder.build_store`). ``registry``: N-Quads/TriG files of registry graphs to add.
     ``engine``: the reasoning engine for the curated dumps (all engines give the same graph).
     ``extra``: the user's own source files, built, reasoned over and validated as the curated
-    sources are (:func:`scgraph.assemble.assemble`).
+    sources are (:func:`scgraph.assemble.assemble`). ``inferred``: what the store's
+    ``graph:inferred`` holds of what the registry graphs entail: ``lean`` (the default: the
+    triples in scgraph's own vocabulary, :class:`scgraph.reason.keep.Lean`; the standard
+    vocabularies' copies at query time, docs/ontology.md) or ``full`` (every entailment); the
+    curated graphs' entailments are kept in full either way, and the dumps hold only those.
 
     The validation report (``validation.ttl``, ``validation.txt``) is always written. The
     dumps are replaced only when the data conforms: on violations the previous dumps stay
@@ -112,6 +117,7 @@ def build(out_dir: Path | str = Path("build"), *, root: Path | None = None,
     """
     folder = BuildFolder.of(out_dir)
     get_engine(engine)  # every option is checked before any work: the engine, the store
+    check_mode(inferred)
     spec = StoreSpec.parse(store) if store is not None else None
     if spec is not None and spec.kind != "memory":
         target_for(spec, folder)  # a store a build cannot write
@@ -123,12 +129,12 @@ def build(out_dir: Path | str = Path("build"), *, root: Path | None = None,
     folders = [folder.path] + ([spec.path.parent] if spec is not None and spec.path is not None else [])
     with exclusive_all(folders, "build"):
         return _build(folder, root=root, progress=progress, spec=spec, registry=registry, engine=engine,
-                      extra=extra)
+                      extra=extra, inferred=inferred)
 
 
 def _build(folder: BuildFolder, *, root: Path | None, progress: Progress | None,
            spec: StoreSpec | None, registry: Sequence[Path], engine: str,
-           extra: Sequence[Path] = ()) -> BuildResult:
+           extra: Sequence[Path] = (), inferred: str = "lean") -> BuildResult:
     """:func:`build`, with the build folder's writers' lock held."""
     out_dir = folder.path
     say = progress or (lambda _step: None)
@@ -163,7 +169,7 @@ def _build(folder: BuildFolder, *, root: Path | None, progress: Progress | None,
     new_store: Path | None = None
     if target is not None:
         try:
-            filled = target.fill(ds, report, registry, timings, say)
+            filled = target.fill(ds, report, registry, timings, say, inferred)
         except NotConformant as e:
             write_outputs(out_dir, e.report, None)
             raise

@@ -10,9 +10,9 @@ reasons first, from files, and loads once:
    read line by line: the CORDIS importer writes exactly what Oxigraph writes, which
    ``tests/test_store_build.py`` checks), other RDF files through a scratch in-memory store,
    and the registry graphs of the previous store (those no file replaces) dumped from it;
-3. :func:`scgraph.reason.stream.load_and_infer` bulk-loads them once, the streaming
-   reasoner's local consequences interleaved with the registry lines, then runs transitivity,
-   equality and consistency in the store.
+3. :func:`scgraph.reason.stream.load_and_infer` writes the streaming reasoner's local
+   consequences to a file, bulk-loads everything once (the registry files read in blocks),
+   then runs transitivity, equality and consistency in the store.
 
 The result is the store :func:`scgraph.reason.infer_store` would make from the same graphs.
 """
@@ -122,9 +122,11 @@ def _is_one_graph(path: Path, graph: str) -> bool:
 
 
 def build_store(new: OxigraphStore, ds: Dataset, registry: Sequence[Source], tmp: Path,
-                say: Progress) -> StoreBuild:
-    """Put ``ds`` (the curated graphs), the ``registry`` graphs and the inferred graph into the
-    empty store ``new``."""
+                say: Progress, inferred: str = "full") -> StoreBuild:
+    """Put ``ds`` (the curated graphs, its inferred graph: what they entail, in full), the
+    ``registry`` graphs and the inferred graph into the empty store ``new``. ``inferred``:
+    ``full``, or ``lean`` (of what the registry adds, only what
+    :class:`scgraph.reason.keep.Lean` keeps)."""
     result = StoreBuild()
     t = time.perf_counter()
     say("Writing the curated graphs out")
@@ -145,7 +147,8 @@ def build_store(new: OxigraphStore, ds: Dataset, registry: Sequence[Source], tmp
     result.timings["store-prepare"] = time.perf_counter() - t
 
     loaded = load_and_infer(new.store, curated_nq, curated, registry, schema=ax, graphs=graphs,
-                            target=ox.NamedNode(str(INFERRED_GRAPH)), tmp=tmp, say=say)
+                            target=ox.NamedNode(str(INFERRED_GRAPH)), tmp=tmp, say=say,
+                            inferred=inferred)
     result.timings.update(loaded.timings)
     result.passes, result.general = loaded.passes, loaded.general
     return result

@@ -7,7 +7,9 @@
 - :class:`Endpoint`: a SPARQL 1.1 endpoint, loaded and reasoned over through the protocol; only
   scgraph's own graphs there are replaced (:class:`~scgraph.store.SparqlStore`).
 
-Each fills its store with the curated graphs, the registry graphs and the inferred graph, runs
+Each fills its store with the curated graphs, the registry graphs and the inferred graph
+(``inferred``: ``full``, or ``lean``: of the registry's entailments only those in scgraph's
+vocabulary, :class:`scgraph.reason.keep.Lean`), runs
 the registry checks (``queries/checks``) and counts the triples per graph.
 """
 
@@ -48,7 +50,7 @@ class Filled:
 
 class Target(Protocol):
     def fill(self, ds: Dataset, report: ValidationReport, registry: Sequence[Path],
-             timings: dict[str, float], say: Progress) -> Filled: ...
+             timings: dict[str, float], say: Progress, inferred: str = "full") -> Filled: ...
 
 
 def target_for(spec: StoreSpec, folder: BuildFolder) -> Target:
@@ -66,12 +68,13 @@ class OwnStore:
     path: Path
 
     def fill(self, ds: Dataset, report: ValidationReport, registry: Sequence[Path],
-             timings: dict[str, float], say: Progress) -> Filled:
+             timings: dict[str, float], say: Progress, inferred: str = "full") -> Filled:
         adopt_real_folder(self.path)
         with new_generation(self.path) as new, work_folder(self.path) as tmp:
             store = OxigraphStore(new)
             try:
-                merged, counts = _fill_oxigraph(store, self.path, ds, report, registry, Path(tmp), timings, say)
+                merged, counts = _fill_oxigraph(store, self.path, ds, report, registry, Path(tmp), timings, say,
+                                                inferred)
                 store.store.flush()
             finally:
                 store.close()
@@ -84,9 +87,10 @@ class OxigraphFolder:
     path: Path
 
     def fill(self, ds: Dataset, report: ValidationReport, registry: Sequence[Path],
-             timings: dict[str, float], say: Progress) -> Filled:
+             timings: dict[str, float], say: Progress, inferred: str = "full") -> Filled:
         with replace_store(self.path) as new, work_folder(self.path) as tmp:
-            merged, counts = _fill_oxigraph(new, self.path, ds, report, registry, Path(tmp), timings, say)
+            merged, counts = _fill_oxigraph(new, self.path, ds, report, registry, Path(tmp), timings, say,
+                                            inferred)
         return Filled(merged, counts)
 
 
@@ -95,7 +99,7 @@ class Endpoint:
     spec: StoreSpec
 
     def fill(self, ds: Dataset, report: ValidationReport, registry: Sequence[Path],
-             timings: dict[str, float], say: Progress) -> Filled:
+             timings: dict[str, float], say: Progress, inferred: str = "full") -> Filled:
         target = open_store(self.spec)
         assert isinstance(target, SparqlStore)
         # scgraph's own graphs only (recorded on the endpoint; see SparqlStore): every other
@@ -111,7 +115,7 @@ class Endpoint:
             target.bulk_load(path)
         timings["store-load"] = time.perf_counter() - t
         t = time.perf_counter()
-        infer_store(target, progress=say)
+        infer_store(target, progress=say, inferred=inferred)
         timings["store-infer"] = time.perf_counter() - t
         merged = _check(target, report, timings, say)
         return Filled(merged, counts(target))
@@ -119,7 +123,7 @@ class Endpoint:
 
 def _fill_oxigraph(new: OxigraphStore, path: Path, ds: Dataset, report: ValidationReport,
                    registry: Sequence[Path], tmp: Path, timings: dict[str, float],
-                   say: Progress) -> tuple[ValidationReport, dict[URIRef, int]]:
+                   say: Progress, inferred: str = "full") -> tuple[ValidationReport, dict[URIRef, int]]:
     """Build the whole graph into the empty store ``new`` (the previous store at ``path``
     gives the registry graphs no file replaces), check it and count it."""
     t = time.perf_counter()
@@ -130,7 +134,7 @@ def _fill_oxigraph(new: OxigraphStore, path: Path, ds: Dataset, report: Validati
         if old is not None:
             old.close()
     timings["store-copy"] = time.perf_counter() - t
-    built = build_store(new, ds, sources, tmp, say)
+    built = build_store(new, ds, sources, tmp, say, inferred)
     timings.update({k: timings.get(k, 0.0) + v for k, v in built.timings.items()})
     merged = _check(new, report, timings, say)
     if not merged.conforms:

@@ -38,10 +38,13 @@ from ..namespaces import (
     ONTOLOGY_GRAPH,
 )
 from ..terms import from_ox, plain, to_ox
-from .keep import keep
-from .rules import MaterialiseResult, materialise, materialise_endpoint
+from .keep import INFERRED_MODES, check_mode, keep
+from .rules import MaterialiseResult, Schema, _schema, lean_rule, materialise, materialise_endpoint
 from ..errors import UnsupportedOntology
 from .rules import _raise_inconsistent
+
+#: Where the registry graphs are: a lean inferred graph keeps less of what they entail.
+REGISTRY_PREFIX = str(GRAPH["registry/"])
 
 def _owlrl_closure(g: Graph) -> Graph:
     """Expand ``g`` in place with owlrl's OWL RL rules; raise on inconsistency."""
@@ -165,7 +168,7 @@ def get_engine(name: str, *, in_store: bool = False) -> Engine:
     return found
 
 
-def infer(ds: Dataset, engine: str = "owlrl") -> Dataset:
+def infer(ds: Dataset, engine: str = "owlrl", inferred: str = "full") -> Dataset:
     """Put the new instance-level triples of the OWL RL closure into ``graph:inferred``.
 
     ``engine`` is one of :data:`ENGINES`; all give the same inferred graph.
@@ -173,27 +176,56 @@ def infer(ds: Dataset, engine: str = "owlrl") -> Dataset:
     The closure is computed over the ontology graph plus every data graph (not the metadata
     graph, not a previous inferred graph). Returns ``ds``, its inferred graph replaced.
     Raises InconsistencyError when the reasoner finds a contradiction.
+
+    ``inferred="lean"``: what the curated graphs (the data graphs not under
+    ``graph:registry/``) entail alone is kept in full; of the rest, only what
+    :class:`~scgraph.reason.keep.Lean` keeps (docs/decisions/20261206-lean-registry-entailment.md).
     """
     closure = get_engine(engine).closure
     assert closure is not None
     names = data_graphs(ds)
+    new = _inferred(ds, names, closure)
+    if check_mode(inferred) == "lean":
+        curated = [n for n in names if not str(n).startswith(REGISTRY_PREFIX)]
+        if len(curated) < len(names):
+            rule = lean_rule(graph_schema(merge(ds, [ONTOLOGY_GRAPH, *names])))
+            new = list(set(_inferred(ds, curated, closure)) | {t for t in new if rule.keeps(t)})
+    ds.remove_graph(INFERRED_GRAPH)
+    target = ds.graph(INFERRED_GRAPH)
+    for t in new:
+        target.add(t)
+    return ds
+
+
+def _inferred(ds: Dataset, names: Sequence[URIRef], closure: Callable[[Graph], Graph]) -> list:
+    """What :func:`infer` puts into ``graph:inferred`` for the data graphs ``names``."""
     asserted = merge(ds, [ONTOLOGY_GRAPH, *names])
     data_subjects = {s for n in names for s in ds.graph(n).subjects()}
     scratch = Graph()
     for t in asserted:
         scratch.add(t)
     result = closure(scratch)
-    new = [t for t in result if t not in asserted and keep(t, data_subjects)]
-    ds.remove_graph(INFERRED_GRAPH)
-    inferred = ds.graph(INFERRED_GRAPH)
-    for t in new:
-        inferred.add(t)
-    return ds
+    return [t for t in result if t not in asserted and keep(t, data_subjects)]
+
+
+def graph_schema(g: Graph) -> Schema:
+    """The :class:`~scgraph.reason.rules.Schema` of the axioms an rdflib graph states."""
+    from rdflib.term import Literal as _Literal
+
+    def pairs(predicate: str) -> list[tuple[str, str]]:
+        return [(str(a), str(b)) for a, b in g.subject_objects(URIRef(predicate))
+                if not isinstance(a, _Literal) and not isinstance(b, _Literal)]
+
+    def typed(cls: str) -> set[str]:
+        return {str(a) for a in g.subjects(RDF.type, OWL[cls])}
+
+    return _schema(pairs, typed)
 
 
 def infer_store(store: object, *, data: Sequence[URIRef] | None = None,
                 progress: Callable[[str], None] | None = None,
-                engine: str = STORE_ENGINE, dumps: Mapping[str, Path] | None = None) -> MaterialiseResult:
+                engine: str = STORE_ENGINE, dumps: Mapping[str, Path] | None = None,
+                inferred: str = "full") -> MaterialiseResult:
     """Put the inferred graph into ``graph:inferred`` of a store, in place.
 
     ``store``: an :class:`~scgraph.store.OxigraphStore` or a ``pyoxigraph.Store`` holding the
@@ -202,14 +234,17 @@ def infer_store(store: object, *, data: Sequence[URIRef] | None = None,
     :func:`_infer_remote`). The result is the graph
     :func:`infer` makes from the same data. ``engine``: one that reasons in a store
     (``stream``, ``sparql``). ``dumps``: graph IRI -> an N-Triples file Oxigraph wrote of that
-    graph (the ``stream`` engine reads it instead of dumping the graph again).
+    graph (the ``stream`` engine reads it instead of dumping the graph again). ``inferred``:
+    ``full`` or ``lean`` (as :func:`infer`: the curated graphs are the data graphs not under
+    ``graph:registry/``).
     """
     from ..store import SparqlStore
 
     materialise_with = get_engine(engine, in_store=True).materialise
     assert materialise_with is not None
+    check_mode(inferred)
     if isinstance(store, SparqlStore):
-        return _infer_remote(store, data, progress, engine)
+        return _infer_remote(store, data, progress, engine, inferred)
     target_store: ox.Store = getattr(store, "store", store)  # type: ignore[assignment]
     fixed = {str(ONTOLOGY_GRAPH), str(INFERRED_GRAPH), str(METADATA_GRAPH)}
     if data is None:
@@ -222,7 +257,9 @@ def infer_store(store: object, *, data: Sequence[URIRef] | None = None,
     target = ox.NamedNode(str(INFERRED_GRAPH))
     if engine == "stream":
         return materialise_with(target_store, schema=[schema], data=graphs, target=target,
-                                progress=progress, dumps=dumps)
+                                progress=progress, dumps=dumps, inferred=inferred)
+    if inferred == "lean":
+        materialise_with = _lean_materialise(materialise_with)
     if getattr(store, "path", None) is None:
         return materialise_with(target_store, schema=[schema], data=graphs, target=target,
                                 progress=progress)
@@ -248,8 +285,35 @@ def infer_store(store: object, *, data: Sequence[URIRef] | None = None,
     return result
 
 
+def _lean_materialise(full: Callable[..., MaterialiseResult]) -> Callable[..., MaterialiseResult]:
+    """An in-store engine's ``materialise`` giving the lean graph: the curated data graphs
+    reasoned over alone first (kept in a scratch graph), then everything, then the lean rule
+    (:func:`scgraph.reason.stream.lean_in_store`)."""
+    def lean(store: ox.Store, *, schema: Sequence[ox.NamedNode], data: Sequence[ox.NamedNode],
+             target: ox.NamedNode, progress: Callable[[str], None] | None = None) -> MaterialiseResult:
+        from .rules import read_schema
+        from .stream import CURATED, lean_in_store
+
+        curated = [g for g in data if not g.value.startswith(REGISTRY_PREFIX)]
+        first = full(store, schema=schema, data=curated, target=target, progress=progress)
+        if len(curated) == len(data):
+            return first
+        if CURATED in store.named_graphs():
+            store.remove_graph(CURATED)
+        store.update(f"ADD <{target.value}> TO <{CURATED.value}>")
+        try:
+            result = full(store, schema=schema, data=data, target=target, progress=progress)
+            lean_in_store(store, lean_rule(read_schema(store, [*schema, *data])), target, CURATED)
+        finally:
+            store.remove_graph(CURATED)
+        result.triples = sum(1 for _ in store.quads_for_pattern(None, None, None, target))
+        return result
+    return lean
+
+
 def _infer_remote(store: object, data: Sequence[URIRef] | None,
-                  progress: Callable[[str], None] | None, engine: str) -> MaterialiseResult:
+                  progress: Callable[[str], None] | None, engine: str,
+                  inferred: str = "full") -> MaterialiseResult:
     """Reason over a remote store's graphs (scgraph's own only) in the engine: the rules run as
     SPARQL updates by the endpoint into the scratch graph ``graph:scratch/inferred``, which one
     ``MOVE`` puts in place of ``graph:inferred`` (:func:`~.rules.materialise_endpoint`). The
@@ -265,17 +329,25 @@ def _infer_remote(store: object, data: Sequence[URIRef] | None,
     assert isinstance(store, SparqlStore)
     mode = os.environ.get("SCGRAPH_REMOTE_REASONING", "engine").strip() or "engine"
     if mode == "client":
-        return _infer_remote_client(store, data, progress, engine)
+        return _infer_remote_client(store, data, progress, engine, inferred)
     if mode != "engine":
         raise ReasoningError(f"SCGRAPH_REMOTE_REASONING is {mode!r}; use 'engine' or 'client'")
     fixed = {ONTOLOGY_GRAPH, INFERRED_GRAPH, METADATA_GRAPH}
     names = list(data) if data is not None else [
         g for g in store.named_graphs() if g not in fixed and not str(g).startswith(SCRATCH_PREFIX)]
     scratch = GRAPH["scratch/inferred"]
+    curated = GRAPH["scratch/inferred-curated"]
+    timeout = max(store.timeout, store.deadline)
+    lean = check_mode(inferred) == "lean" and any(str(g).startswith(REGISTRY_PREFIX) for g in names)
     try:
+        if lean:  # the curated graphs' entailments, in full, first
+            materialise_endpoint(store, schema=ONTOLOGY_GRAPH, target=curated,
+                                 data=[g for g in names if not str(g).startswith(REGISTRY_PREFIX)],
+                                 union=GRAPH["scratch/inferred-data"], progress=progress, timeout=timeout)
         result = materialise_endpoint(store, schema=ONTOLOGY_GRAPH, data=names, target=scratch,
                                       union=GRAPH["scratch/inferred-data"], progress=progress,
-                                      timeout=max(store.timeout, store.deadline))
+                                      timeout=timeout, inferred="lean" if lean else "full",
+                                      curated=curated if lean else None)
     except BaseException:
         import contextlib
 
@@ -283,13 +355,19 @@ def _infer_remote(store: object, data: Sequence[URIRef] | None,
 
         with contextlib.suppress(StoreError):
             store.delete_graph(scratch)
+        if lean:
+            with contextlib.suppress(StoreError):
+                store.delete_graph(curated)
         raise
+    if lean:
+        store.delete_graph(curated)
     store.move_graph(scratch, INFERRED_GRAPH, result.triples)
     return result
 
 
 def _infer_remote_client(store: object, data: Sequence[URIRef] | None,
-                         progress: Callable[[str], None] | None, engine: str) -> MaterialiseResult:
+                         progress: Callable[[str], None] | None, engine: str,
+                         inferred: str = "full") -> MaterialiseResult:
     """Reason over a remote store's graphs (scgraph's own only) in a scratch Oxigraph store on
     disk: each graph is streamed to an N-Triples file and bulk-loaded, the inferred graph is
     streamed back, replacing ``graph:inferred`` all or nothing
@@ -311,10 +389,10 @@ def _infer_remote_client(store: object, data: Sequence[URIRef] | None,
                 path = f"{tmp}/graph.nt"
                 store.dump_graph(g, path)  # type: ignore[attr-defined]
                 scratch.store.bulk_load(path=path, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(str(g)))
-            result = infer_store(scratch, data=data, progress=progress, engine=engine)
-            inferred = scratch.store.quads_for_pattern(None, None, None, ox.NamedNode(str(INFERRED_GRAPH)))
+            result = infer_store(scratch, data=data, progress=progress, engine=engine, inferred=inferred)
+            quads = scratch.store.quads_for_pattern(None, None, None, ox.NamedNode(str(INFERRED_GRAPH)))
             store.replace_graph(INFERRED_GRAPH, ((from_ox(q.subject), from_ox(q.predicate), from_ox(q.object))  # type: ignore[attr-defined]
-                                                 for q in inferred))
+                                                 for q in quads))
         finally:
             scratch.close()
     return result

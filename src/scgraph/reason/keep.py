@@ -6,11 +6,17 @@ properties themselves) and OWL RL's bookkeeping (``x owl:sameAs x``, ``x a owl:T
 left out; they are noise for a reader of the graph. The rule is written here once and rendered
 for each engine: :func:`keep` for rdflib triples, :func:`keep_filter_update` as SPARQL, and
 :func:`keeps_nt` for N-Triples text (the streaming reasoner).
+
+The lean rule (:class:`Lean`, ``scgraph build --inferred lean``, the default) keeps less of
+what the registry graphs entail: only the facts in scgraph's own vocabulary; it too is written
+once and rendered for rdflib (:meth:`Lean.keeps`), N-Triples text (:meth:`Lean.nt`) and SPARQL
+(:meth:`Lean.filter_update`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
@@ -25,7 +31,6 @@ from ..namespaces import (
     SHAPES_IRI,
     VOCABULARIES_IRI,
 )
-
 
 #: Types that say nothing about a thing of the data.
 NOISE_TYPES = frozenset({
@@ -115,3 +120,90 @@ def keeps_nt(s: str, p: str, o: str) -> int:
             or (p == _RDF_TYPE and noise_type_nt(o)) or (p == _SAME_AS and s == o)):
         return DROP
     return KEEP if s.startswith(NT_BASE_SUBJECT) else IF_DATA_SUBJECT
+
+
+# --------------------------------------------------------------------------- the lean rule
+# docs/decisions/20261206-lean-registry-entailment.md: of what reasoning derives from the
+# registry graphs, ``graph:inferred`` keeps (``lean``, the build's default) only the facts in
+# scgraph's own vocabulary; the copies into the standard vocabularies are left to a query-time
+# rewrite over the ontology graph (docs/ontology.md). The curated graphs' entailments are kept
+# in full. ``full`` keeps everything, as before.
+
+#: The values of ``--inferred``: what ``graph:inferred`` holds of the registry's entailments.
+INFERRED_MODES = ("lean", "full")
+#: scgraph's own vocabulary: the ``scg:`` namespace.
+SCG_NS = BASE + "ontology#"
+_NT_SCG = "<" + SCG_NS
+
+
+def check_mode(inferred: str) -> str:
+    """``inferred`` if it is one of :data:`INFERRED_MODES`, else a ReasoningError."""
+    if inferred not in INFERRED_MODES:
+        from ..errors import ReasoningError
+
+        raise ReasoningError(f"unknown --inferred {inferred!r}; use one of {', '.join(INFERRED_MODES)}")
+    return inferred
+
+
+@dataclass(frozen=True)
+class Lean:
+    """The lean rule for one ontology: an entailed triple is kept when its predicate is an
+    ``scg:`` property, or it is ``x rdf:type c`` and ``c`` is an ``scg:`` class or one of
+    :attr:`roots`.
+
+    ``roots``: the standard classes a domain or range gives a thing directly with no ``scg:``
+    class of the same premise below them (``x scg:announcedIn y`` makes ``x`` a
+    ``schema:Event`` and nothing else): the query-time rewrite ``rdf:type/rdfs:subClassOf*``
+    could not find them again from an ``scg:`` type, so they are kept. Every other type in a
+    standard vocabulary follows, through ``rdfs:subClassOf*``, from a type that is kept or
+    asserted; every other property triple from an asserted one, through
+    ``rdfs:subPropertyOf*`` and ``owl:inverseOf`` (and ``+`` for a transitive property)."""
+
+    roots: frozenset[str]
+
+    @classmethod
+    def from_premises(cls, premises: Iterable[set[str]], super_classes: Mapping[str, set[str]]) -> Lean:
+        """The rule whose roots are those of ``premises``: the classes (closed upwards) that
+        one triple gives one thing by the domains and ranges
+        (:func:`scgraph.reason.rules.lean_rule` reads them from the schema)."""
+        sup = super_classes
+        roots: set[str] = set()
+        for classes in premises:
+            for k in classes:
+                if k.startswith(SCG_NS):
+                    continue
+                # below k: an scg: class of the premise, or a strictly lower standard one
+                if not any(t != k and k in sup.get(t, ()) and (t.startswith(SCG_NS) or t not in sup.get(k, ()))
+                           for t in classes):
+                    roots.add(k)
+        return cls(frozenset(roots))
+
+    def keeps(self, triple: tuple) -> bool:
+        """Whether the lean graph keeps the entailed rdflib ``triple``."""
+        _s, p, o = triple
+        if str(p).startswith(SCG_NS):
+            return True
+        return p == RDF.type and isinstance(o, URIRef) and (str(o).startswith(SCG_NS) or str(o) in self.roots)
+
+    def nt(self) -> Callable[[str, str], bool]:
+        """:meth:`keeps` over N-Triples terms: ``keeps(p, o)``."""
+        roots = frozenset(f"<{r}>" for r in self.roots)
+        scg, rdf_type = _NT_SCG, _RDF_TYPE
+
+        def keeps(p: str, o: str) -> bool:
+            return p.startswith(scg) or (p == rdf_type and (o.startswith(scg) or o in roots))
+        return keeps
+
+    def filter_update(self, target: str, curated: str | None) -> str:
+        """A SPARQL update deleting from ``target`` what the lean rule drops, except what the
+        graph ``curated`` (the curated graphs' entailments, kept in full) states."""
+        roots = ", ".join(f"<{r}>" for r in sorted(self.roots))
+        is_root = f" || ?o IN ({roots})" if roots else ""
+        keep_curated = (f"\n  FILTER NOT EXISTS {{ GRAPH <{curated}> {{ ?s ?p ?o }} }}"
+                        if curated else "")
+        return f"""DELETE {{ GRAPH <{target}> {{ ?s ?p ?o }} }} WHERE {{
+  GRAPH <{target}> {{ ?s ?p ?o }}
+  FILTER (!STRSTARTS(STR(?p), "{SCG_NS}")
+    && (?p != {_RDF_TYPE} || !isIRI(?o) || !(STRSTARTS(STR(?o), "{SCG_NS}"){is_root})))\
+{keep_curated}
+}}"""

@@ -22,7 +22,7 @@ from rdflib.namespace import OWL, RDFS
 
 from ..errors import InconsistencyError
 from ..errors import UnsupportedOntology
-from .keep import _OWL, _RDF_TYPE, _SAME_AS, keep_filter_update
+from .keep import _OWL, _RDF_TYPE, _SAME_AS, Lean, keep_filter_update
 
 
 # --------------------------------------------------------------------------- SPARQL rules in Oxigraph
@@ -208,6 +208,19 @@ def property_types(schema: Schema, forward: set[tuple[str, str]],
         subj |= {(p, c) for c in s_classes}
         obj |= {(p, c) for c in o_classes}
     return subj, obj
+
+
+def lean_rule(schema: Schema) -> Lean:
+    """The lean rule (:class:`~scgraph.reason.keep.Lean`) of ``schema``: its root classes are
+    read from what each property's domains and ranges give the subject and the object."""
+    forward, backward = property_closure(schema)
+    subject_types, object_types = property_types(schema, forward, backward)
+    sup = schema.super_classes
+    premises: dict[tuple[int, str], set[str]] = {}
+    for side, pairs in ((0, subject_types), (1, object_types)):
+        for p, c in pairs:
+            premises.setdefault((side, p), set()).update({c, *sup.get(c, ())})
+    return Lean.from_premises(premises.values(), sup)
 
 
 def rule_constructs(schema: Schema, same_as: bool,
@@ -432,7 +445,8 @@ def _consistency_endpoint(store: SparqlEndpoint, schema: Schema, graphs: Sequenc
 def materialise_endpoint(store: SparqlEndpoint, *, schema: URIRef, data: Sequence[URIRef], target: URIRef,
                          union: URIRef | None = None, max_passes: int = 50,
                          progress: Callable[[str], None] | None = None,
-                         timeout: float | None = None) -> MaterialiseResult:
+                         timeout: float | None = None, inferred: str = "full",
+                         curated: URIRef | None = None) -> MaterialiseResult:
     """:func:`materialise` run by a SPARQL endpoint: the rules as ``INSERT`` updates into
     ``target`` (emptied first; a scratch graph of scgraph's), each reading only ``schema``,
     ``data`` and ``target``, to a fixpoint; consistency checked; then the keep rule as one
@@ -441,9 +455,18 @@ def materialise_endpoint(store: SparqlEndpoint, *, schema: URIRef, data: Sequenc
     graphs are first copied into (``ADD``, one graph at a time) and read from instead, so that
     each rule reads three graphs, not every data graph (an engine looks a pattern up in each
     graph of the dataset); dropped at the end. ``timeout``: seconds to wait for each update's
-    answer."""
+    answer.
+
+    ``inferred="lean"``: ``curated`` is a graph of the endpoint holding the curated graphs'
+    entailments (:func:`scgraph.reason._infer_remote` reasons it first, into a scratch graph);
+    it is added to ``target``, and what :class:`~scgraph.reason.keep.Lean` drops is deleted
+    from ``target`` except what ``curated`` states."""
     import time
 
+    from .keep import check_mode
+
+    if check_mode(inferred) == "lean" and curated is None:
+        raise ValueError("a lean inferred graph needs the graph of the curated entailments")
     started = time.perf_counter()
     store.delete_graph(target)
     if union is not None:
@@ -454,7 +477,8 @@ def materialise_endpoint(store: SparqlEndpoint, *, schema: URIRef, data: Sequenc
             store.update(f"ADD SILENT <{g}> TO <{union}>", timeout=timeout)
         data = [union]
     try:
-        return _materialise_endpoint(store, schema, data, target, max_passes, progress, timeout, started)
+        return _materialise_endpoint(store, schema, data, target, max_passes, progress, timeout, started,
+                                     curated if inferred == "lean" else None)
     finally:
         if union is not None:
             store.delete_graph(union)
@@ -462,7 +486,8 @@ def materialise_endpoint(store: SparqlEndpoint, *, schema: URIRef, data: Sequenc
 
 def _materialise_endpoint(store: SparqlEndpoint, schema: URIRef, data: Sequence[URIRef], target: URIRef,
                           max_passes: int, progress: Callable[[str], None] | None,
-                          timeout: float | None, started: float) -> MaterialiseResult:
+                          timeout: float | None, started: float,
+                          curated: URIRef | None = None) -> MaterialiseResult:
     import time
 
     graphs = list(dict.fromkeys([schema, *data]))
@@ -496,5 +521,11 @@ def _materialise_endpoint(store: SparqlEndpoint, schema: URIRef, data: Sequence[
     if progress:
         progress("Reasoning: keeping instance-level facts")
     store.update(keep_filter_endpoint(str(target)), using=list(data), using_named=[target], timeout=timeout)
+    if curated is not None:
+        if progress:
+            progress("Reasoning: keeping the registry's entailments in scgraph's vocabulary (lean)")
+        store.update(f"ADD <{curated}> TO <{target}>", timeout=timeout)
+        store.update(lean_rule(ax).filter_update(str(target), str(curated)),
+                     using=[], using_named=[target, curated], timeout=timeout)
     size = store.graph_size(target)
     return MaterialiseResult(passes=passes, triples=size, seconds=time.perf_counter() - started)
