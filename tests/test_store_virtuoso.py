@@ -525,3 +525,28 @@ def test_analyse_writes_its_graph_back_and_the_analysis_questions_answer_there(e
     # a second run reads the data, not the last run's results, and replaces the graph
     _cli("analyse", "-q", "--build-dir", str(remote), "--store", spec, cwd=repo)
     assert endpoint.store().graph_size(GRAPH["analysis"]) == triples
+
+
+# --------------------------------------------------------------------------- Virtuoso's own limits
+
+
+def test_an_update_over_virtuosos_transaction_limit_names_the_setting(tmp_path):
+    """Virtuoso refuses an update that changes more than ``TransactionAfterImageLimit`` bytes
+    (50,000,000 unless set: one reasoning update of a build of 10^4 projects went past it,
+    SR325); scgraph's error says which setting to raise, and nothing of the update is kept."""
+    if VIRTUOSO is None:
+        pytest.skip(SKIP_REASON)
+    with virtuoso_server(tmp_path / "vdb", after_image=200_000) as v:
+        base = v.url.rsplit("/", 1)[0]
+        store = SparqlStore(f"{v.url};update={v.url};store={base}/sparql-graph-crud")
+        digits = " ".join(f"VALUES ?d{i} {{ 0 1 2 3 4 5 6 7 8 9 }}" for i in range(4))
+        target = GRAPH["test/big-update"]
+        with pytest.raises(StoreError) as e:  # 10,000 new triples in one transaction
+            store.update(f'INSERT {{ GRAPH <{target}> {{ ?s <{P}> "a value long enough to count" }} }} '
+                         f'WHERE {{ {digits} BIND (IRI(CONCAT("{ID}n/", STR(?d0), STR(?d1), '
+                         'STR(?d2), STR(?d3))) AS ?s) }')
+        assert "SR325" in str(e.value) and "TransactionAfterImageLimit" in str(e.value)
+        assert "\n" not in str(e.value)
+        assert store.graph_size(target) == 0
+        store.update(f'INSERT DATA {{ GRAPH <{target}> {{ <{ID["n/1"]}> <{P}> "one" }} }}')
+        assert store.graph_size(target) == 1  # a small update still goes through

@@ -4,7 +4,8 @@ temporary folder, its SQL and HTTP ports free ports of loopback, and stopped aft
 
 The configuration is the package's with what a test needs changed: the database files in the
 test's folder; both listeners bound to 127.0.0.1; ``ResultSetMaxRows`` as the test asks (the
-package says 10,000, as public endpoints do); small buffers; no plugins. SPARQL updates are
+package says 10,000, as public endpoints do); small buffers; no plugins; and, where a caller
+asks, a larger ``TransactionAfterImageLimit`` (the most one update may change). SPARQL updates are
 granted to the endpoint's user (``GRANT SPARQL_UPDATE TO "SPARQL"``), as an operator who lets
 scgraph write must do.
 """
@@ -63,7 +64,7 @@ NumberOfBuffers          = {buffers}
 MaxDirtyBuffers          = {dirty}
 MaxQueryMem              = 1G
 VADInstallDir            = /usr/share/virtuoso-opensource-7/vad/
-
+{after_image}
 [HTTPServer]
 ServerPort                  = 127.0.0.1:{http_port}
 ServerRoot                  = {db}
@@ -131,14 +132,18 @@ def _answers(url: str) -> bool:
 
 @contextlib.contextmanager
 def virtuoso_server(folder: Path, *, max_rows: int = 10000, max_seconds: int = 120,
-                    buffers: int = 20000) -> Iterator[Virtuoso]:
-    """Start a Virtuoso with its database in ``folder`` (created) on loopback; stop it after."""
+                    buffers: int = 20000, after_image: int | None = None) -> Iterator[Virtuoso]:
+    """Start a Virtuoso with its database in ``folder`` (created) on loopback; stop it after.
+    ``after_image``: ``TransactionAfterImageLimit`` in bytes, the most one transaction may
+    change (Virtuoso's default, 50,000,000, when None: a build of 10^4 projects needs more)."""
     assert VIRTUOSO is not None and ISQL is not None, SKIP_REASON
     folder.mkdir(parents=True, exist_ok=True)
     sql_port, http_port = free_port(), free_port()
     ini = folder / "virtuoso.ini"
     ini.write_text(INI.format(db=folder, sql_port=sql_port, http_port=http_port, max_rows=max_rows,
-                              max_seconds=max_seconds, buffers=buffers, dirty=buffers * 3 // 4))
+                              max_seconds=max_seconds, buffers=buffers, dirty=buffers * 3 // 4,
+                              after_image="" if after_image is None else
+                              f"TransactionAfterImageLimit = {after_image}\n"))
     log = (folder / "stdout.log").open("wb")
     proc = subprocess.Popen([VIRTUOSO, "+foreground", "+configfile", str(ini)], cwd=folder,
                             stdout=log, stderr=subprocess.STDOUT)

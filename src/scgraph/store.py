@@ -346,18 +346,23 @@ class OxigraphStore:
             raise StoreError(f"cannot read the Oxigraph store: {e}", path=self.path) from None
         return QueryResult(vars=names, rows=rows)
 
-    def write_csv(self, sparql: str, bindings: dict[str, Node], stream: BinaryIO) -> QueryResult | None:
-        """Write the answer of a SELECT as SPARQL CSV to ``out`` with Oxigraph's own writer, as
-        fast as the store gives rows (no term is made in Python: bulk exports stream); return
-        None. An ASK or CONSTRUCT answer is returned as :meth:`query` returns it instead.
-        ``stream`` is the caller's (standard output), not a file this writes."""
+    def write_select(self, sparql: str, bindings: dict[str, Node], stream: BinaryIO,
+                     format: str = "csv") -> QueryResult | None:
+        """Write the answer of a SELECT as SPARQL CSV or TSV (``format``) to ``stream`` with
+        Oxigraph's own writer, as fast as the store gives rows (no term is made in Python: bulk
+        exports stream); return None. An ASK or CONSTRUCT answer is returned as :meth:`query`
+        returns it instead. ``stream`` is the caller's (standard output, through
+        :class:`scgraph.results.StreamGuard`), not a file this writes."""
+        fmt = {"csv": ox.QueryResultsFormat.CSV, "tsv": ox.QueryResultsFormat.TSV}[format]
         try:
             res = self._run(sparql, bindings)
             if isinstance(res, ox.QuerySolutions):
-                res.serialize(stream, format=ox.QueryResultsFormat.CSV)
+                res.serialize(stream, format=fmt)
                 return None
         except (SyntaxError, RuntimeError) as e:
             raise query_error(e) from None
+        except BrokenPipeError:  # the reader of the answer went away, not the store
+            raise
         except OSError as e:
             raise StoreError(f"cannot read the Oxigraph store: {e}", path=self.path) from None
         return self.query(sparql, bindings)
@@ -632,6 +637,21 @@ def paged_query(text: str, variables: Sequence[str]) -> tuple[str, str] | None:
     return prologue, f"{body[:end]}{tail[:cut]}{order} {keys} {tail[cut:]}"
 
 
+#: Virtuoso's refusals that a setting of the engine lifts, and the advice scgraph adds.
+_ENGINE_LIMITS = (
+    ("SR325", ("; Virtuoso caps the changes of one transaction (TransactionAfterImageLimit "
+               "in [Parameters] of virtuoso.ini, 50,000,000 bytes unless set): raise it for "
+               "updates of this size")),
+    ("exceeds the limit of", ("; that is Virtuoso's estimate, not a measure: raise "
+                              "MaxQueryCostEstimationTime in [SPARQL] of virtuoso.ini to run it")),
+)
+
+
+def _engine_advice(text: str) -> str:
+    """What to change on the engine, for a refusal :data:`_ENGINE_LIMITS` knows ('' if none)."""
+    return next((advice for mark, advice in _ENGINE_LIMITS if mark in text), "")
+
+
 def _cap_advice(cap: int | None, url: str) -> str:
     said = f"at {cap:,} rows" if cap else "below the answer's size"
     return (f"the SPARQL endpoint {url} caps answers {said} and this answer reached the cap, so "
@@ -719,7 +739,7 @@ class SparqlStore:
                     raise query_error(RuntimeError(text or e.reason)) from None
                 first = " ".join(text.split())[:200]
                 raise StoreError(f"the SPARQL endpoint {url} answered HTTP {e.code} {e.reason}"
-                                 + (f": {first}" if first else "")) from None
+                                 + (f": {first}" if first else "") + _engine_advice(text)) from None
             except (TimeoutError, socket.timeout):
                 if watch.expired:
                     raise self._late(url, deadline) from None
