@@ -1,6 +1,8 @@
 """The command line starts light: ``scgraph --help`` and option errors load none of the heavy
 libraries (rdflib, pyoxigraph, the analyses' NetworkX/SciPy/igraph, matplotlib, pySHACL), which
-each command imports inside its body. The time this saves is measured by bench/startup.py."""
+each command imports inside its body; listing the catalogue loads none of them nor pydantic,
+and running a question does without rdflib's SPARQL parser. The time this saves is measured
+by bench/startup.py."""
 
 from __future__ import annotations
 
@@ -23,6 +25,15 @@ def _imported(code: str) -> set[str]:
     return names
 
 
+def _modules_of_command(*args: str) -> tuple[set[str], str]:
+    """The modules (full names) that ``scgraph ARGS`` imports, and its standard output."""
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "scgraph", *args],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return {line.rsplit("|", 1)[1].strip() for line in proc.stderr.splitlines()
+            if line.startswith("import time:") and "|" in line}, proc.stdout
+
+
 def test_importing_the_cli_loads_no_heavy_library():
     assert sorted(_imported("import scgraph.cli") & set(HEAVY)) == []
 
@@ -43,3 +54,26 @@ def test_help_and_usage_errors_load_no_heavy_library(args):
 def test_python_m_scgraph_is_the_command():
     proc = subprocess.run([sys.executable, "-m", "scgraph", "--version"], capture_output=True, text=True)
     assert (proc.returncode, proc.stdout.startswith("scgraph "), proc.stderr) == (0, True, "")
+
+
+def test_listing_the_catalogue_loads_no_heavy_library_nor_pydantic():
+    """'scgraph queries' reads the headers of the .rq files: no rdflib, pyoxigraph or store, and
+    no pydantic (typer coerces an unset --help through it, scgraph.cli._LightHelp)."""
+    modules, out = _modules_of_command("queries")
+    assert "projects_per_country" in out and "analysis_nodes" in out
+    top = {m.split(".")[0] for m in modules}
+    assert sorted(top & {*HEAVY, "pydantic"}) == []
+    assert "scgraph.store" not in modules and "scgraph.parse" not in modules
+
+
+def test_a_question_does_without_rdflibs_sparql_parser(tmp_path):
+    """Oxigraph checks and runs the question; rdflib's SPARQL parser (about 0.1 s to import) only
+    words a syntax error or checks a federated query."""
+    (tmp_path / "dataset.nq").write_text(
+        "<https://w3id.org/scgraph/id/country/pt> <http://www.w3.org/2000/01/rdf-schema#label> "
+        '"Portugal" <https://w3id.org/scgraph/graph/curated> .\n', encoding="utf-8")
+    modules, out = _modules_of_command("query", "projects_per_country", "--build-dir", str(tmp_path),
+                                       "-f", "csv", "-q")
+    assert out.startswith("country,countryLabel,")
+    assert "pyoxigraph" in modules
+    assert sorted(m for m in modules if m.startswith("rdflib.plugins.sparql")) == []

@@ -15,34 +15,36 @@ are written by :mod:`scgraph.results`.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections.abc import Iterable
-from typing import BinaryIO
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO, cast
 
-import pyoxigraph as ox
-from rdflib import Literal, URIRef
-from rdflib.namespace import XSD
-from rdflib.plugins.sparql.parser import parseQuery
-from rdflib.term import Node
-
-from . import parse, resources, sparql_guard
+from . import resources, sparql_guard
 from .errors import QueryError, SourceError
-from .namespaces import PREFIXES
-from .store import QueryResult, Store, query_error
 
-#: Parameter types and the datatype of their literals (``None``: an IRI).
-PARAM_TYPES: dict[str, URIRef | None] = {
+# Listing the catalogue ('scgraph queries') and reading a query's header need none of rdflib,
+# pyoxigraph or the store: they are imported inside the functions that run or check a query
+# (tests/test_cli_startup.py checks what 'scgraph queries' imports).
+if TYPE_CHECKING:
+    from rdflib.term import Node
+
+    from .store import QueryResult, Store
+
+#: Parameter types and the local name of their literals' XSD datatype (``None``: an IRI).
+PARAM_TYPES: dict[str, str | None] = {
     "iri": None,
-    "string": XSD.string,
-    "integer": XSD.integer,
-    "decimal": XSD.decimal,
-    "double": XSD.double,
-    "boolean": XSD.boolean,
-    "date": XSD.date,
-    "datetime": XSD.dateTime,
-    "year": XSD.gYear,
+    "string": "string",
+    "integer": "integer",
+    "decimal": "decimal",
+    "double": "double",
+    "boolean": "boolean",
+    "date": "date",
+    "datetime": "dateTime",
+    "year": "gYear",
 }
 
 _KEY_LINE = re.compile(r"^#\s?(\w[\w-]*):\s*(.*?)\s*$")
@@ -133,11 +135,35 @@ def parse_query(text: str, name: str, path: Path | None = None) -> Query:
                  params=params, sparql=text, path=path, header=header)
 
 
+#: A query file this small is read directly; anything else goes through :mod:`scgraph.parse`.
+_SMALL_QUERY = 1 << 16
+
+
+def _read_text(path: Path) -> str:
+    """The text of a query file. A small regular file in UTF-8 is read here: scgraph.parse
+    imports rdflib, which listing the catalogue does without. Anything else (not a regular
+    file, larger, not UTF-8, a size limit set in SCGRAPH_MAX_INPUT_BYTES) is read by
+    :func:`scgraph.parse.read_bytes` and :func:`~scgraph.parse.decode_utf8`, whose checks word
+    the error."""
+    if "SCGRAPH_MAX_INPUT_BYTES" not in os.environ:
+        try:
+            st = os.stat(path)
+            if stat.S_ISREG(st.st_mode) and st.st_size <= _SMALL_QUERY:
+                with path.open("rb") as f:
+                    data = f.read(_SMALL_QUERY + 1)
+                if len(data) <= _SMALL_QUERY:
+                    return data.decode("utf-8")
+        except (OSError, UnicodeDecodeError):
+            pass  # parse says what is wrong
+    from . import parse
+
+    return parse.decode_utf8(parse.read_bytes(path), path)
+
+
 def load_query(path: Path | str) -> Query:
     """Load one ``.rq`` file."""
     path = Path(path)
-    text = parse.decode_utf8(parse.read_bytes(path), path)
-    return parse_query(text, path.stem, path)
+    return parse_query(_read_text(path), path.stem, path)
 
 
 def load_catalogue(directory: Path | str | None = None) -> dict[str, Query]:
@@ -168,6 +194,12 @@ def to_term(value: str, type_: str, name: str = "value") -> Node:
 
     IRIs may be written in full, in angle brackets, or with a scgraph prefix (``id:city/porto``).
     """
+    from rdflib import Literal, URIRef
+    from rdflib.namespace import XSD
+
+    from . import parse
+    from .namespaces import PREFIXES
+
     if type_ == "iri":
         v = value.strip()
         if v.startswith("<") and v.endswith(">"):
@@ -178,9 +210,10 @@ def to_term(value: str, type_: str, name: str = "value") -> Node:
         if len(v) > len(v.split(":", 1)[0]) + 1 and parse.iri_problem(v) is None:  # strict: no
             return URIRef(v)  # space, control character, <>"{}|^`\\ can reach the query
         raise QueryError(f"parameter {name!r} must be an IRI (https://... or prefix:name), got {value!r}")
-    datatype = PARAM_TYPES.get(type_)
-    if datatype is None or type_ not in PARAM_TYPES:
+    xsd_name = PARAM_TYPES.get(type_)
+    if xsd_name is None or type_ not in PARAM_TYPES:
         raise QueryError(f"parameter {name!r} has unknown type {type_!r}")
+    datatype = getattr(XSD, xsd_name)
     if datatype == XSD.string:
         return Literal(value)
     if datatype == XSD.boolean:
@@ -214,12 +247,19 @@ def check_syntax(query: Query, allow_service: Iterable[str] = ()) -> None:
     empty store, which would call the service). Otherwise Oxigraph decides; rdflib's parser,
     which points at the offending line more precisely, words the error when it fails too.
     """
+    import pyoxigraph as ox
+
+    from .store import query_error
+
     where = query.path or query.name
     try:
         found = sparql_guard.check(query.sparql, allow_service=allow_service)
     except QueryError as e:
         raise QueryError(str(e), path=where) from None
     if found.services:
+        # rdflib's SPARQL parser takes about 0.1 s to import: only where it is used
+        from rdflib.plugins.sparql.parser import parseQuery
+
         try:
             parseQuery(query.sparql)
         except Exception as rdflib_error:  # noqa: BLE001 - pyparsing's ParseException, RecursionError
@@ -228,6 +268,8 @@ def check_syntax(query: Query, allow_service: Iterable[str] = ()) -> None:
     try:
         ox.Store().query(query.sparql)
     except SyntaxError as e:
+        from rdflib.plugins.sparql.parser import parseQuery  # it words the error
+
         try:
             parseQuery(query.sparql)
         except Exception as rdflib_error:  # pyparsing's ParseException
@@ -259,15 +301,34 @@ def run(store: Store, query: Query, params: dict[str, str] | None = None,
     return store.query(query.sparql, _checked(store, query, params, allow_service))
 
 
-def run_csv(store: Store, query: Query, out: BinaryIO, params: dict[str, str] | None = None,
-            allow_service: Iterable[str] = ()) -> QueryResult | None:
-    """:func:`run`, with the answer of a SELECT on an embedded Oxigraph store written as SPARQL
-    CSV to ``out`` by Oxigraph itself, streamed at the store's row rate (the same bytes as
-    :func:`scgraph.results.to_csv`; tested); returns None then. Any other store or query form:
-    the :class:`QueryResult`, for the caller to format."""
+def run_streamed(store: Store, query: Query, out: BinaryIO, format: str = "csv",
+                 params: dict[str, str] | None = None, allow_service: Iterable[str] = ()) -> QueryResult | None:
+    """:func:`run`, with the answer of a SELECT on an embedded Oxigraph store written as CSV or
+    TSV (``format``) to ``out`` by Oxigraph itself, streamed at the store's row rate, through
+    :class:`scgraph.results.StreamGuard`: the bytes :func:`scgraph.results.to_csv` or
+    :func:`~scgraph.results.to_tsv` write for the answer (tests/test_exports_csv.py); returns
+    None then. Any other store or query form: the :class:`QueryResult`, for the caller to
+    format."""
     from .store import OxigraphStore
 
     bound = _checked(store, query, params, allow_service)
-    if isinstance(store, OxigraphStore):
-        return store.write_csv(query.sparql, bound, out)
-    return store.query(query.sparql, bound)
+    if not isinstance(store, OxigraphStore):
+        return store.query(query.sparql, bound)
+    from .results import GUARDS, CommaInIri, finish_csv
+
+    guard = GUARDS[format](out)
+    try:
+        # a stream with write(): all Oxigraph's writer needs
+        result = store.write_select(query.sparql, bound, cast("BinaryIO", guard), format)
+    except CommaInIri:  # rare: scgraph's own CSV for the rest, from the query run again
+        finish_csv(guard, store.query(query.sparql, bound))
+        return None
+    if result is None:
+        guard.close()
+    return result
+
+
+def run_csv(store: Store, query: Query, out: BinaryIO, params: dict[str, str] | None = None,
+            allow_service: Iterable[str] = ()) -> QueryResult | None:
+    """:func:`run_streamed` as CSV."""
+    return run_streamed(store, query, out, "csv", params, allow_service)

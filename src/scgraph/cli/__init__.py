@@ -18,7 +18,7 @@ import sys
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from ..errors import ScgraphError
 from . import analyse, build, imports, query, serve
@@ -29,7 +29,24 @@ from .common import err, os_error_line, unwrapped, user_errors
 _click = sys.modules[typer.BadParameter.__module__]
 
 
-class _Group(TyperGroup):
+class _LightHelp:
+    """A help flag that costs no pydantic import. typer 0.29 coerces an unset ``--help`` (its
+    value None) through a pydantic TypeAdapter, which imports pydantic (about 0.1 s, more on a
+    busy machine) for every command, even one without options such as ``scgraph queries``; an
+    unset flag that is False passes through uncoerced (``tests/test_cli_startup.py``)."""
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)  # type: ignore[misc]
+        if option is not None and option.default is None:
+            option.default = False
+        return option
+
+
+class _Command(_LightHelp, TyperCommand):
+    """A command of the group, with the light help flag."""
+
+
+class _Group(_LightHelp, TyperGroup):
     """The command group, with usage errors as one line (``Error: ... (see 'CMD --help')``,
     exit 2) instead of a usage block, as a script that calls scgraph wants them."""
 
@@ -86,17 +103,17 @@ def _main(
 
 
 # The commands, in the order --help lists them.
-app.command("build")(user_errors(build.build_cmd))
-app.command("validate")(user_errors(build.validate_cmd))
-app.command("query")(user_errors(query.query_cmd))
-app.command("queries")(user_errors(query.queries_cmd))
-app.command("publish")(user_errors(serve.publish_cmd))
+app.command("build", cls=_Command)(user_errors(build.build_cmd))
+app.command("validate", cls=_Command)(user_errors(build.validate_cmd))
+app.command("query", cls=_Command)(user_errors(query.query_cmd))
+app.command("queries", cls=_Command)(user_errors(query.queries_cmd))
+app.command("publish", cls=_Command)(user_errors(serve.publish_cmd))
 imports.import_app.command("cordis")(user_errors(imports.cordis_cmd))
 app.add_typer(imports.import_app, name="import")
-app.command("serve")(user_errors(serve.serve_cmd))
-app.command("analyse")(user_errors(analyse.analyse_cmd))
-app.command("plot")(user_errors(analyse.plot_cmd))
-app.command("export-graph")(user_errors(analyse.export_cmd))
+app.command("serve", cls=_Command)(user_errors(serve.serve_cmd))
+app.command("analyse", cls=_Command)(user_errors(analyse.analyse_cmd))
+app.command("plot", cls=_Command)(user_errors(analyse.plot_cmd))
+app.command("export-graph", cls=_Command)(user_errors(analyse.export_cmd))
 
 for _app in (app, imports.import_app):
     for _info in _app.registered_commands:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
+import os
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -37,11 +39,23 @@ def user_errors(func: F) -> F:
         except ScgraphError as e:
             err(str(e))
             raise typer.Exit(1) from None
+        except BrokenPipeError:  # the reader of standard output stopped (``| head``): done
+            quiet_stdout()
+            raise typer.Exit(0) from None
         except OSError as e:  # the safety net: a full disk, a read-only folder, a file in the way
             err(os_error_line(e))
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def quiet_stdout() -> None:
+    """Point standard output at /dev/null, so that Python's last flush at exit finds no closed
+    pipe to complain about (the Python documentation's recipe for SIGPIPE)."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def os_error_line(e: OSError) -> str:
