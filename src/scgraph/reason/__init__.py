@@ -30,7 +30,7 @@ from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, XSD
 
 from ..assemble import data_graphs, merge
-from ..errors import InconsistencyError, ReasoningError
+from ..errors import InconsistencyError, ReasoningError, UnsupportedOntology
 from ..namespaces import (
     GRAPH,
     INFERRED_GRAPH,
@@ -38,10 +38,16 @@ from ..namespaces import (
     ONTOLOGY_GRAPH,
 )
 from ..terms import from_ox, plain, to_ox
-from .keep import INFERRED_MODES, check_mode, keep
-from .rules import MaterialiseResult, Schema, _schema, lean_rule, materialise, materialise_endpoint
-from ..errors import UnsupportedOntology
-from .rules import _raise_inconsistent
+from .keep import check_mode, keep
+from .rules import (
+    MaterialiseResult,
+    Schema,
+    _raise_inconsistent,
+    _schema,
+    lean_rule,
+    materialise,
+    materialise_endpoint,
+)
 
 #: Where the registry graphs are: a lean inferred graph keeps less of what they entail.
 REGISTRY_PREFIX = str(GRAPH["registry/"])
@@ -292,20 +298,15 @@ def _lean_materialise(full: Callable[..., MaterialiseResult]) -> Callable[..., M
     def lean(store: ox.Store, *, schema: Sequence[ox.NamedNode], data: Sequence[ox.NamedNode],
              target: ox.NamedNode, progress: Callable[[str], None] | None = None) -> MaterialiseResult:
         from .rules import read_schema
-        from .stream import CURATED, lean_in_store
+        from .stream import curated_copy, lean_in_store
 
         curated = [g for g in data if not g.value.startswith(REGISTRY_PREFIX)]
         first = full(store, schema=schema, data=curated, target=target, progress=progress)
         if len(curated) == len(data):
             return first
-        if CURATED in store.named_graphs():
-            store.remove_graph(CURATED)
-        store.update(f"ADD <{target.value}> TO <{CURATED.value}>")
-        try:
+        with curated_copy(store, target) as kept:
             result = full(store, schema=schema, data=data, target=target, progress=progress)
-            lean_in_store(store, lean_rule(read_schema(store, [*schema, *data])), target, CURATED)
-        finally:
-            store.remove_graph(CURATED)
+            lean_in_store(store, lean_rule(read_schema(store, [*schema, *data])), target, kept)
         result.triples = sum(1 for _ in store.quads_for_pattern(None, None, None, target))
         return result
     return lean

@@ -20,10 +20,8 @@ import pyoxigraph as ox
 from rdflib import Literal, URIRef
 from rdflib.namespace import OWL, RDFS
 
-from ..errors import InconsistencyError
-from ..errors import UnsupportedOntology
+from ..errors import InconsistencyError, UnsupportedOntology
 from .keep import _OWL, _RDF_TYPE, _SAME_AS, Lean, keep_filter_update
-
 
 # --------------------------------------------------------------------------- SPARQL rules in Oxigraph
 

@@ -34,7 +34,9 @@ transitive chain of a standard property) still found.
 
 from __future__ import annotations
 
+import contextlib
 import io
+import os
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -612,14 +614,9 @@ def _stream_lean(store: ox.Store, *, schema: Sequence[ox.NamedNode], data: Seque
                     max_passes=max_passes, dumps=dumps)
     if len(curated) == len(data):
         return first
-    if CURATED in store.named_graphs():
-        store.remove_graph(CURATED)
-    store.update(f"ADD <{target.value}> TO <{CURATED.value}>")
-    try:
+    with curated_copy(store, target):
         result = _stream(store, schema=schema, data=data, target=target, progress=progress,
                          max_passes=max_passes, dumps=dumps, inferred="lean", clear=False)
-    finally:
-        store.remove_graph(CURATED)
     result.passes += first.passes
     result.seconds = time.perf_counter() - started
     return result
@@ -664,6 +661,19 @@ def _stream(store: ox.Store, *, schema: Sequence[ox.NamedNode], data: Sequence[o
     size = _count(store, target)
     return MaterialiseResult(passes=reasoner.passes, triples=size,
                              seconds=time.perf_counter() - started)
+
+
+@contextlib.contextmanager
+def curated_copy(store: ox.Store, target: ox.NamedNode) -> Iterator[ox.NamedNode]:
+    """A copy of ``target`` (the curated graphs' entailments, reasoned first) in the scratch
+    graph :data:`CURATED` for the block, which the lean rule spares; removed after it."""
+    if CURATED in store.named_graphs():
+        store.remove_graph(CURATED)
+    store.update(f"ADD <{target.value}> TO <{CURATED.value}>")
+    try:
+        yield CURATED
+    finally:
+        store.remove_graph(CURATED)
 
 
 def lean_in_store(store: ox.Store, rule: Lean, target: ox.NamedNode, curated: ox.NamedNode) -> None:
@@ -749,9 +759,7 @@ class Loaded:
 #: shared 2-core machine at 10^4 projects (lean) the load took 16.0-17.6 s this way against
 #: 30.3-30.4 s with the reasoning interleaved (docs/decisions/
 #: 20261206-lean-registry-entailment.md). ``SCGRAPH_STREAM_LOAD=interleaved`` measures the other.
-import os as _os
-
-_SERIAL_LOAD = _os.environ.get("SCGRAPH_STREAM_LOAD", "serial") != "interleaved"
+_SERIAL_LOAD = os.environ.get("SCGRAPH_STREAM_LOAD", "serial") != "interleaved"
 
 
 def load_and_infer(store: ox.Store, curated_nq: Path, curated: Sequence[Source],
