@@ -79,6 +79,8 @@ def _unsafe_writes(path: Path) -> Iterator[str]:
                 continue
             name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
             writes = name in WRITERS
+            if name == "to_csv" and isinstance(node.func, ast.Name):
+                writes = False  # scgraph.results.to_csv returns the text; pandas' is a method
             if name == "open":
                 modes = [a.value for a in node.args[1:2] if isinstance(a, ast.Constant)]
                 modes += [k.value.value for k in node.keywords
