@@ -33,9 +33,11 @@ gate=0
 .venv/bin/python scripts/mypy_gate.py || gate=$?
 # One worker per core (SCGRAPH_TEST_WORKERS to change it, 0 for none); each test file runs
 # whole on one worker, so a module's fixtures are built once. The quick loop leaves out the
-# tests marked slow: bash scripts/test.sh -m "not slow"
+# tests marked slow: bash scripts/test.sh -m "not slow". Files are handed out in the order
+# tests/conftest.py collects them (the longest first, LONGEST_FIRST), not by their number of
+# tests as xdist would (--no-loadscope-reorder).
 tests=0
-.venv/bin/python -m pytest -n "${SCGRAPH_TEST_WORKERS:-auto}" --dist loadfile "$@" || tests=$?
+.venv/bin/python -m pytest -n "${SCGRAPH_TEST_WORKERS:-auto}" --dist loadfile --no-loadscope-reorder "$@" || tests=$?
 if [ "$gate" -ne 0 ]; then
   echo "scripts/test.sh: the mypy gate failed (scripts/mypy_gate.py, above)" >&2
 fi

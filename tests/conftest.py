@@ -23,14 +23,17 @@ def pytest_configure(config):
 
 
 #: The test files that take longest (a minute or more on the 2-core CI machine), longest first.
-#: They are collected first, so that ``--dist loadfile`` hands them out first and the short
-#: files fill in around them: started last, the longest file would run on one worker while the
-#: other idles. Only the order changes; a file missing here runs after these, in name order.
+#: They are collected first and scripts/test.sh passes ``--no-loadscope-reorder``, so that
+#: ``--dist loadfile`` hands them out first and the short files fill in around them (xdist would
+#: order files by their number of tests, and a long file of few tests, started last, would run
+#: on one worker while the other idles). Only the order changes; a file missing here runs after
+#: these, in name order. Measured with ``bash scripts/test.sh --durations=70``.
 LONGEST_FIRST = (
-    "test_store_virtuoso.py", "test_reliability_faults.py", "test_reliability_concurrency.py",
-    "test_shapes.py", "test_engines_catalogue.py", "test_store_build.py",
-    "test_reason_engines.py", "test_queries.py", "test_serve_remote.py", "test_inferred_lean.py",
-    "test_remote_reason.py", "test_exports_csv.py", "test_store_remote.py",
+    "test_store_build.py", "test_store_virtuoso.py", "test_validate_cache.py",
+    "test_engines_catalogue.py", "test_reliability_concurrency.py", "test_reason_engines.py",
+    "test_serve_remote.py", "test_reliability_faults.py", "test_shapes.py",
+    "test_release_store.py", "test_inferred_lean.py", "test_remote_reason.py", "test_queries.py",
+    "test_exports_csv.py", "test_store_remote.py", "test_cli_sources.py",
 )
 
 
