@@ -91,6 +91,16 @@ def fingerprint(project: Project) -> dict[str, str]:
 OXIGRAPH = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or shutil.which("oxigraph")
 
 
+def stop(proc: subprocess.Popen, timeout: float) -> None:
+    """End a server the tests started: SIGTERM, then SIGKILL after ``timeout`` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 @contextlib.contextmanager
 def oxigraph_server(location: Path) -> Iterator[str]:
     """Oxigraph's own SPARQL server (the ``oxigraph`` wheel) on a free port of 127.0.0.1, with
@@ -113,9 +123,4 @@ def oxigraph_server(location: Path) -> Iterator[str]:
                 time.sleep(0.05)
         yield f"http://127.0.0.1:{port}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, 10)

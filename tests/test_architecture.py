@@ -27,7 +27,7 @@ PACKAGE = "scgraph"
 LAYERS: list[tuple[str, list[str]]] = [
     ("foundation", [
         "scgraph", "scgraph.errors", "scgraph.namespaces", "scgraph.resources", "scgraph.files",
-        "scgraph.parse", "scgraph.terms", "scgraph.layout", "scgraph.store", "scgraph.catalogue",
+        "scgraph.inputs", "scgraph.parse", "scgraph.terms", "scgraph.layout", "scgraph.store", "scgraph.catalogue",
         "scgraph.gazetteer", "scgraph.results", "scgraph.sparql_guard",
     ]),
     ("import", ["scgraph.importers.*"]),

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from reliability_fixtures import OXIGRAPH, oxigraph_server
+from reliability_fixtures import OXIGRAPH, oxigraph_server, stop
 from rdflib import URIRef
 from test_engines_catalogue import canonical, example
 from virtuoso_fixtures import SKIP_REASON, VIRTUOSO, free_port, virtuoso_server
@@ -101,12 +101,7 @@ def serving(*args: str) -> Iterator[Served]:
             time.sleep(0.2)
         yield served
     finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, 30)
 
 
 def build_and_analyse(out: Path, store: str) -> None:

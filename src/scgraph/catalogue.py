@@ -15,9 +15,7 @@ are written by :mod:`scgraph.results`.
 
 from __future__ import annotations
 
-import os
 import re
-import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,9 +23,10 @@ from typing import TYPE_CHECKING, BinaryIO, cast
 
 from . import resources, sparql_guard
 from .errors import QueryError, SourceError
+from .inputs import decode_utf8, read_bytes
 
 # Listing the catalogue ('scgraph queries') and reading a query's header need none of rdflib,
-# pyoxigraph or the store: they are imported inside the functions that run or check a query
+# pyoxigraph or the store (files are read by scgraph.inputs, which imports none of them): they are imported inside the functions that run or check a query
 # (tests/test_cli_startup.py checks what 'scgraph queries' imports).
 if TYPE_CHECKING:
     from rdflib.term import Node
@@ -135,35 +134,10 @@ def parse_query(text: str, name: str, path: Path | None = None) -> Query:
                  params=params, sparql=text, path=path, header=header)
 
 
-#: A query file this small is read directly; anything else goes through :mod:`scgraph.parse`.
-_SMALL_QUERY = 1 << 16
-
-
-def _read_text(path: Path) -> str:
-    """The text of a query file. A small regular file in UTF-8 is read here: scgraph.parse
-    imports rdflib, which listing the catalogue does without. Anything else (not a regular
-    file, larger, not UTF-8, a size limit set in SCGRAPH_MAX_INPUT_BYTES) is read by
-    :func:`scgraph.parse.read_bytes` and :func:`~scgraph.parse.decode_utf8`, whose checks word
-    the error."""
-    if "SCGRAPH_MAX_INPUT_BYTES" not in os.environ:
-        try:
-            st = os.stat(path)
-            if stat.S_ISREG(st.st_mode) and st.st_size <= _SMALL_QUERY:
-                with path.open("rb") as f:
-                    data = f.read(_SMALL_QUERY + 1)
-                if len(data) <= _SMALL_QUERY:
-                    return data.decode("utf-8")
-        except (OSError, UnicodeDecodeError):
-            pass  # parse says what is wrong
-    from . import parse
-
-    return parse.decode_utf8(parse.read_bytes(path), path)
-
-
 def load_query(path: Path | str) -> Query:
     """Load one ``.rq`` file."""
     path = Path(path)
-    return parse_query(_read_text(path), path.stem, path)
+    return parse_query(decode_utf8(read_bytes(path), path), path.stem, path)
 
 
 def load_catalogue(directory: Path | str | None = None) -> dict[str, Query]:

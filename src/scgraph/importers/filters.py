@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import SourceError
-from ..parse import require_regular_file
+from ..inputs import require_regular_file
 from ..resources import filters_dir
 from .text import split_codes
 

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from rdflib import Dataset, URIRef
 
-from .. import parse
+from .. import inputs, parse
 from ..assemble import assemble, named_graphs
 from ..layout import BuildFolder, StoreSpec, check_store, lost_store
 from ..errors import NotConformant
@@ -125,7 +125,7 @@ def build(out_dir: Path | str = Path("build"), *, root: Path | None = None,
         check_registry_file(path)  # Turtle given as registry graphs, before any work
     for path in extra:
         parse.guess_format(path)  # an unknown extension, a missing file, before any work
-        parse.require_regular_file(path)
+        inputs.require_regular_file(path)
     folders = [folder.path] + ([spec.path.parent] if spec is not None and spec.path is not None else [])
     with exclusive_all(folders, "build"):
         return _build(folder, root=root, progress=progress, spec=spec, registry=registry, engine=engine,

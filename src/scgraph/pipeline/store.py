@@ -30,7 +30,8 @@ import pyoxigraph as ox
 from rdflib import Dataset
 
 from ..errors import SourceError, StoreError
-from ..parse import guess_format, require_regular_file
+from ..inputs import require_regular_file
+from ..parse import guess_format
 from ..namespaces import GRAPH, INFERRED_GRAPH, METADATA_GRAPH, ONTOLOGY_GRAPH
 from ..reason.rules import read_schema
 from ..reason.stream import NotOneGraph, Source, load_and_infer, single_graph

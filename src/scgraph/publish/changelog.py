@@ -20,7 +20,7 @@ import pyoxigraph as ox
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCAT, DCTERMS, VOID
 
-from .. import parse
+from .. import inputs, parse
 from ..errors import ReleaseError
 from ..namespaces import DATASET_IRI, short
 from ..store import OxigraphStore
@@ -173,7 +173,7 @@ def compare(previous: PreviousRelease, folder: Path, graph_dumps: dict[str, str]
 
 def _load(store: ox.Store, path: Path, graph: ox.NamedNode) -> None:
     try:
-        parse.require_regular_file(path)
+        inputs.require_regular_file(path)
         store.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE, to_graph=graph)
     except SyntaxError as e:
         raise ReleaseError(f"cannot read a graph dump: {' '.join(str(e).split())[:200]}", path=path) from None

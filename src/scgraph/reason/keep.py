@@ -22,6 +22,7 @@ import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
 
+from ..errors import ReasoningError
 from ..namespaces import (
     BASE,
     ID,
@@ -139,8 +140,6 @@ _NT_SCG = "<" + SCG_NS
 def check_mode(inferred: str) -> str:
     """``inferred`` if it is one of :data:`INFERRED_MODES`, else a ReasoningError."""
     if inferred not in INFERRED_MODES:
-        from ..errors import ReasoningError
-
         raise ReasoningError(f"unknown --inferred {inferred!r}; use one of {', '.join(INFERRED_MODES)}")
     return inferred
 

@@ -21,7 +21,7 @@ from urllib.parse import parse_qs
 import pyoxigraph as ox
 
 from ..layout import BuildFolder, StoreSpec, check_store, lost_store
-from ..parse import require_regular_file
+from ..inputs import require_regular_file
 from ..errors import ScgraphError, ServerError, SourceError, StoreError
 from .formats import FORMAT_ALIASES, MAX_BYTES_HEADER, MAX_ROWS_HEADER, TRUNCATED_HEADER, negotiate
 from .pages import _LABEL_PREDICATES, _NT_IRI, _RESOURCE_FORMATS, _nt_iri, _sparql_string, page_html, resource_html, resource_rdf

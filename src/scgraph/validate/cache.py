@@ -61,8 +61,9 @@ def _code_fingerprint() -> bytes:
     """The source of the modules whose code decides what parsing the files gives."""
     here = Path(__file__).resolve().parent
     h = hashlib.sha256()
-    for path in (here.parent / "parse.py", here.parent / "assemble.py", here.parent / "namespaces.py",
-                 here.parent / "sparql_guard.py", here / "shacl.py", here / "cache.py"):
+    for path in (here.parent / "inputs.py", here.parent / "parse.py", here.parent / "assemble.py",
+                 here.parent / "namespaces.py", here.parent / "sparql_guard.py", here / "shacl.py",
+                 here / "cache.py"):
         h.update(path.read_bytes())
     return h.digest()
 
@@ -72,11 +73,11 @@ def key(kind: str, paths: Sequence[Path]) -> str:
     import pyshacl
     import rdflib
 
-    from .. import __version__, parse
+    from .. import __version__, inputs
 
     h = hashlib.sha256()
     for part in (f"scgraph-cache {FORMAT}", kind, __version__, rdflib.__version__, pyshacl.__version__,
-                 sys.version, str(parse.max_input_bytes()), str(parse.max_literal_chars())):
+                 sys.version, str(inputs.max_input_bytes()), str(inputs.max_literal_chars())):
         h.update(part.encode() + b"\0")
     h.update(_code_fingerprint())
     for p in paths:

@@ -32,8 +32,8 @@ from pathlib import Path
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH
 
-from .. import parse, resources
-from ..catalogue import parse_query
+from .. import resources
+from ..catalogue import load_query
 from ..errors import QueryError
 from ..namespaces import GRAPH, INFERRED_GRAPH, PREFIXES, bind_prefixes
 from ..store import Store
@@ -73,7 +73,7 @@ def load_checks(directory: Path | str | None = None) -> list[Check]:
     directory = Path(directory) if directory is not None else resources.checks_dir()
     out = []
     for p in sorted(directory.glob("*.rq")):
-        q = parse_query(parse.decode_utf8(parse.read_bytes(p), p), p.stem, p)
+        q = load_query(p)
         if not q.header.get("shape", "").strip():
             raise QueryError("a check names the shape it mirrors in a '# shape:' header line", path=p)
         if _SELECT.search(q.sparql) is None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Protocol, TextIO
 
 from ...errors import SourceError
-from ...parse import file_kind_problem
+from ...inputs import file_kind_problem
 from ..text import clean_text
 
 Progress = Callable[[str], None]
