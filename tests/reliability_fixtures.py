@@ -102,15 +102,15 @@ def stop(proc: subprocess.Popen, timeout: float) -> None:
 
 
 @contextlib.contextmanager
-def oxigraph_server(location: Path) -> Iterator[str]:
+def oxigraph_server(location: Path, *options: str) -> Iterator[str]:
     """Oxigraph's own SPARQL server (the ``oxigraph`` wheel) on a free port of 127.0.0.1, with
-    an on-disk store at ``location``; yields its base URL."""
+    an on-disk store at ``location`` and ``options`` of ``oxigraph serve``; yields its base URL."""
     assert OXIGRAPH is not None
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([OXIGRAPH, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([OXIGRAPH, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}",
+                             *options], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 20
         while True:

@@ -2,7 +2,9 @@
 
 The ``oxigraph`` wheel (a test extra) installs the server as the ``oxigraph`` script next to
 the Python interpreter. Load, query, update, the Graph Store protocol, and the same catalogue
-answers (every ``queries/*.rq`` as CSV) as the embedded and in-memory stores.
+answers (every ``queries/*.rq`` as CSV) as the embedded and in-memory stores, with scgraph's
+graphs sent as each query's dataset and with ``;dataset=union`` (the endpoint's own default
+graph, on a server started with ``--union-default-graph``).
 """
 
 from __future__ import annotations
@@ -10,11 +12,13 @@ from __future__ import annotations
 import socket
 import threading
 import time
+import urllib.parse
+import urllib.request
 
 import pytest
 from pipeline_fixtures import ROOT
 from reliability_fixtures import OXIGRAPH, oxigraph_server
-from rdflib import Literal
+from rdflib import Literal, URIRef
 
 from scgraph import catalogue, results
 from scgraph.assemble import assemble
@@ -40,6 +44,13 @@ def server(tmp_path):
         yield url
 
 
+@pytest.fixture
+def union_server(tmp_path):
+    """The same, its default graph the union of its named graphs (``--union-default-graph``)."""
+    with oxigraph_server(tmp_path / "db", "--union-default-graph") as url:
+        yield url
+
+
 DS = infer(assemble(ROOT), "sparql")
 
 
@@ -61,14 +72,17 @@ def test_load_query_and_named_graphs(server):
 
 
 @pytest.mark.repo_data
-def test_the_catalogue_answers_the_same_on_all_three_stores(server):
+def test_the_catalogue_answers_the_same_on_all_three_stores(union_server):
+    """On the server, once with scgraph's graphs sent as the dataset, once with none
+    (``;dataset=union``)."""
     ds = infer(assemble(), "sparql")
-    remote = SparqlStore(server)
+    remote = SparqlStore(union_server)
     remote.load_dataset(ds)
     stores = {"memory": MemoryStore(), "oxigraph": OxigraphStore()}
     for s in stores.values():
         s.load_dataset(ds)
     stores["sparql"] = remote
+    stores["union"] = union = SparqlStore(f"{union_server};dataset=union")
     queries = catalogue.load_catalogue()
     assert len(queries) >= 8
     nonempty = 0
@@ -78,9 +92,79 @@ def test_the_catalogue_answers_the_same_on_all_three_stores(server):
         if not _ordered(q.sparql):  # no ORDER BY: the same rows, in any order
             answers = {k: "\r\n".join([v.split("\r\n")[0], *sorted(v.split("\r\n")[1:])])
                        for k, v in answers.items()}
-        assert answers["sparql"] == answers["memory"] == answers["oxigraph"], name
+        assert answers["sparql"] == answers["union"] == answers["memory"] == answers["oxigraph"], name
         nonempty += answers["memory"].count("\r\n") > 1
     assert nonempty >= len(queries) // 2  # the answers compared are not all empty
+    assert union._union_checked is True  # the union store did query with no dataset
+
+
+def _raw_update(url: str, update: str) -> None:
+    """An update sent past scgraph: another user of the endpoint."""
+    req = urllib.request.Request(f"{url}/update", data=urllib.parse.urlencode({"update": update}).encode(),
+                                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    urllib.request.urlopen(req, timeout=10).close()
+
+
+UNIT = "https://w3id.org/scgraph/ontology#OrganisationalUnit"
+
+
+def _count_units(store: SparqlStore | MemoryStore) -> int:
+    return int(store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ ?u a <{UNIT}> }}").rows[0][0])
+
+
+def _count_triples(store: SparqlStore) -> int:
+    return int(store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }").rows[0][0])
+
+
+def test_dataset_union_reads_the_default_graph_and_leaves_out_scratch_graphs(union_server):
+    SparqlStore(union_server).load_dataset(DS)
+    explicit = SparqlStore(union_server)
+    expected = _count_units(explicit)
+    assert expected == 2
+    union = SparqlStore(f"{union_server};dataset=union")
+    assert _count_units(union) == expected and union._union_checked is True
+    # the one difference, documented: the default graph holds scgraph's record of its graphs
+    recorded = len(explicit.own_graphs())
+    assert _count_triples(union) == _count_triples(explicit) + recorded + 1
+    # a build's scratch graph (recorded, under graph:scratch/): a query then sends the dataset
+    scratch = GRAPH["scratch/test"]
+    union.update(f"INSERT DATA {{ GRAPH <{scratch}> {{ <{ID['org/ghost']}> a <{UNIT}> }} }}")
+    assert _count_units(union) == _count_units(explicit) == expected
+    union.delete_graph(scratch)
+    # a graph left out (as analyse leaves out its last results): the dataset is sent
+    holding = {g for _s, _p, _o, g in DS.quads((None, None, URIRef(UNIT), None))}
+    union.hidden.update(holding)
+    assert _count_units(union) == 0
+
+
+def test_dataset_union_in_scgraph_serve(union_server):
+    """``scgraph serve --store 'sparql:URL;dataset=union'`` asks through the same check."""
+    from scgraph.server.remote import open_remote
+
+    SparqlStore(union_server).load_dataset(DS)
+    explicit, union = open_remote(union_server), open_remote(f"{union_server};dataset=union")
+    q = f"SELECT ?u WHERE {{ ?u a <{UNIT}> }} ORDER BY ?u"
+    assert union.ask_dataset(q).rows == explicit.ask_dataset(q).rows and len(explicit.ask_dataset(q).rows) == 2
+    assert union._union_checked is True and explicit._union_checked is None
+    # a request naming its graphs gets them as its dataset, union or not
+    g = [str(g) for g in explicit.own_graphs() if "reference" not in str(g)][:1]
+    assert union.ask_dataset(q, default=g).rows == explicit.ask_dataset(q, default=g).rows
+
+
+def test_dataset_union_refuses_an_endpoint_holding_another_graph(union_server):
+    SparqlStore(union_server).load_dataset(DS)
+    _raw_update(union_server, 'INSERT DATA { GRAPH <https://example.org/theirs> { '
+                '<https://example.org/x> a <https://w3id.org/scgraph/ontology#OrganisationalUnit> } }')
+    with pytest.raises(StoreError, match=r"holds graphs that are not scgraph's \(<https://example.org/theirs>\)"):
+        _count_units(SparqlStore(f"{union_server};dataset=union"))
+    # without the option the other graph never reaches an answer
+    assert _count_units(SparqlStore(union_server)) == 2
+
+
+def test_dataset_union_refuses_a_default_graph_that_is_not_the_union(server):
+    SparqlStore(server).load_dataset(DS)
+    with pytest.raises(StoreError, match="default graph is not the union of its named graphs"):
+        _count_units(SparqlStore(f"{server};dataset=union"))
 
 
 def _ordered(sparql: str) -> bool:
@@ -219,10 +303,18 @@ def test_garbage_answers_are_a_clear_error():
     ("http://h:3030/ds/query", ("http://h:3030/ds/query", "http://h:3030/ds/update", "http://h:3030/ds/store")),
     ("http://h/sparql;update=http://h/u;store=http://h/data",
      ("http://h/sparql", "http://h/u", "http://h/data")),
+    ("http://h:7878;dataset=union", ("http://h:7878/query", "http://h:7878/update", "http://h:7878/store")),
 ])
 def test_endpoint_urls(url, expected):
     s = SparqlStore(url)
     assert (s.query_url, s.update_url, s.store_url) == expected
+    assert s.union == url.endswith(";dataset=union")
+
+
+@pytest.mark.parametrize("option", ["dataset=all", "union", "graphs=x"])
+def test_a_bad_spec_option_is_a_one_line_error(option):
+    with pytest.raises(StoreError, match=f"bad remote store option '{option}'; use ;update=URL, ;store=URL or ;dataset=union"):
+        SparqlStore(f"http://h:7878;{option}")
 
 
 

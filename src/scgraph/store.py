@@ -440,12 +440,19 @@ def _endpoints(url: str) -> tuple[str, str, str]:
     ``.../store``; any other URL is a base with ``/query``, ``/update`` and ``/store`` below it
     (Oxigraph server's layout). ``;update=URL`` and ``;store=URL`` override either.
     """
+    query, update, store, _ = _spec(url)
+    return query, update, store
+
+
+def _spec(url: str) -> tuple[str, str, str, bool]:
+    """:func:`_endpoints`, and whether the spec says ``;dataset=union`` (:class:`SparqlStore`)."""
     parts = url.split(";")
     base, overrides = parts[0], {}
     for extra in parts[1:]:
         key, sep, value = extra.partition("=")
-        if not sep or key not in ("update", "store"):
-            raise StoreError(f"bad remote store option {extra!r}; use ;update=URL or ;store=URL")
+        if not sep or key not in ("update", "store", "dataset") or (key == "dataset" and value != "union"):
+            raise StoreError(f"bad remote store option {extra!r}; use ;update=URL, ;store=URL "
+                             "or ;dataset=union")
         overrides[key] = value
     parsed = urllib.parse.urlparse(base)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
@@ -456,7 +463,8 @@ def _endpoints(url: str) -> tuple[str, str, str]:
     else:
         root = base.rstrip("/")
         query = root + "/query"
-    return query, overrides.get("update", root + "/update"), overrides.get("store", root + "/store")
+    return (query, overrides.get("update", root + "/update"), overrides.get("store", root + "/store"),
+            "dataset" in overrides)
 
 
 #: The most bytes one answer of a remote endpoint may have (``SCGRAPH_SPARQL_MAX_BYTES``).
@@ -678,7 +686,10 @@ class SparqlStore:
                  chunk: int = 50_000, deadline: float | None = None,
                  max_bytes: int | None = None) -> None:
         self.url = url
-        self.query_url, self.update_url, self.store_url = _endpoints(url)
+        self.query_url, self.update_url, self.store_url, self.union = _spec(url)
+        #: with ``;dataset=union``: whether this endpoint was seen to hold scgraph's graphs only,
+        #: its default graph their union (None: not asked yet; :meth:`_whole_as_default`)
+        self._union_checked: bool | None = None
         self.timeout = timeout
         self.retries = retries
         self.chunk = chunk
@@ -826,10 +837,46 @@ class SparqlStore:
         if scan(text).dataset_clauses:
             raise QueryError("FROM and FROM NAMED are refused on a sparql: store: scgraph queries "
                              "its own graphs only, and sends them as the dataset")
-        own = [g for g in self.own_graphs()
-               if not str(g).startswith(SCRATCH_PREFIX) and g not in self.hidden]
+        recorded = self.own_graphs()
+        if graphs is None and self._whole_as_default(recorded):
+            return self._query(text, None, None)
+        own = [g for g in recorded if not str(g).startswith(SCRATCH_PREFIX) and g not in self.hidden]
         default = own if graphs is None else [_require_own(g) for g in graphs]
         return self._query(text, default, own)
+
+    def _whole_as_default(self, recorded: Sequence[URIRef]) -> bool:
+        """Whether a query over all of scgraph's graphs may go with no protocol dataset (the
+        endpoint's own), as ``;dataset=union`` asks: only when that dataset is exactly
+        scgraph's (its default graph their union, ``GRAPH ?g`` ranging over them), which is
+        asked once per store object; and never while a graph a query must not see is there (a
+        build's scratch graph, a graph :attr:`hidden`). An endpoint holding another graph, or
+        whose default graph is not the union, is an error: the option is the user's promise.
+
+        Oxigraph server evaluates each pattern once per graph of a protocol dataset, so a
+        question over the ~120 graphs of a build runs tens of times slower with the dataset
+        sent than on the union default graph (docs/serving.md)."""
+        if not self.union or self.hidden or any(str(g).startswith(SCRATCH_PREFIX) for g in recorded):
+            return False
+        if self._union_checked is None:
+            if not recorded:  # nothing of scgraph's yet: the explicit (empty) dataset
+                return False
+            res = self._query("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }", None, None)
+            mine = {*recorded, GRAPHS_INDEX}
+            others = sorted(str(g) for (g,) in res.rows if g not in mine)
+            if others:
+                more = f" and {len(others) - 3} more" if len(others) > 3 else ""
+                raise StoreError(f"the SPARQL endpoint {self.query_url} holds graphs that are not "
+                                 f"scgraph's ({', '.join(f'<{g}>' for g in others[:3])}{more}): "
+                                 ";dataset=union would merge them into every answer; leave it out")
+            probe = f"ASK {{ <{GRAPHS_INDEX}> a <{SD.Dataset}> }}"
+            if not self._query(probe, None, None).boolean:
+                if not self._query(probe, [GRAPHS_INDEX], []).boolean:
+                    return False  # no index written yet: nothing to compare the union with
+                raise StoreError(f"the SPARQL endpoint {self.query_url} was named with ;dataset=union "
+                                 "but its default graph is not the union of its named graphs "
+                                 "(Oxigraph: serve --union-default-graph); leave the option out")
+            self._union_checked = True
+        return True
 
     def _query(self, text: str, default: Sequence[URIRef] | None,
                named: Sequence[URIRef] | None) -> QueryResult:
@@ -1031,7 +1078,7 @@ class SparqlStore:
     def _update(self, sparql: str, *, using: bool = False, timeout: float | None = None,
                 dataset: tuple[list[URIRef], list[URIRef]] | None = None) -> None:
         form: list[tuple[str, str]] = [("update", sparql)]
-        if using:
+        if using and not (dataset is None and self._whole_as_default(self.own_graphs())):
             own = self.own_graphs()
             default, named = dataset if dataset is not None else (own, own)
             form += [("using-graph-uri", str(g)) for g in (default or [NO_GRAPH])]

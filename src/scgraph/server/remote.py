@@ -182,9 +182,11 @@ class RemoteStore(SparqlStore):
         for g in [*(default or ()), *(named or ())]:
             if not servable_graph(g):
                 raise QueryError(f"{g[:160]} is not one of scgraph's graphs (IRIs under {_OWN})")
-        own = self.served_graphs()
-        d = [URIRef(g) for g in (default if default else own)] or [NO_GRAPH]
-        n = [URIRef(g) for g in (named if named else own)] or [NO_GRAPH]
+        recorded = self.own_graphs()
+        whole = not default and not named and self._whole_as_default(recorded)  # ;dataset=union
+        own = [str(g) for g in recorded if servable_graph(str(g)) and g not in self.hidden]
+        d = None if whole else [URIRef(g) for g in (default if default else own)] or [NO_GRAPH]
+        n = None if whole else [URIRef(g) for g in (named if named else own)] or [NO_GRAPH]
         self._ox = True
         try:
             return self._query(text, d, n)
