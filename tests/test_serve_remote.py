@@ -60,6 +60,7 @@ def scgraph(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
 class Served:
     url: str  # http://127.0.0.1:PORT
     process: subprocess.Popen[bytes]
+    folder: Path | None = None  # the build folder (the embedded server's)
 
     def post(self, params: list[tuple[str, str]], accept: str = "application/sparql-results+json"
              ) -> tuple[int, str, bytes]:
@@ -104,10 +105,11 @@ def serving(*args: str) -> Iterator[Served]:
         stop(proc, 30)
 
 
-def build_and_analyse(out: Path, store: str) -> None:
+def build_and_analyse(out: Path, store: str) -> str:
+    """Build and analyse into ``store``; what ``analyse`` printed."""
     scgraph("build", "--out", str(out), "--store", store, "-q")
     extra = [] if store.startswith("oxigraph:") else ["--store", store]
-    scgraph("analyse", "--build-dir", str(out), *extra, "-q")
+    return scgraph("analyse", "--build-dir", str(out), *extra).stdout
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -118,6 +120,7 @@ def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     out = tmp_path_factory.mktemp("embedded")
     build_and_analyse(out, f"oxigraph:{out / 'store'}")
     with serving("--build-dir", str(out)) as served:
+        served.folder = out
         yield served
 
 
@@ -126,6 +129,8 @@ class Remote:
     engine: str
     spec: str
     served: Served
+    folder: Path  # the build folder of scgraph build/analyse --store
+    analysed: str  # what scgraph analyse printed
 
 
 def _other_dataset_triples() -> str:
@@ -141,9 +146,9 @@ def oxigraph_remote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Remote
                                      headers={"Content-Type": "application/n-triples"})
         urllib.request.urlopen(req, timeout=30).close()
         spec = f"sparql:{url}"
-        build_and_analyse(work / "build", spec)
+        analysed = build_and_analyse(work / "build", spec)
         with serving("--store", spec) as served:
-            yield Remote("oxigraph", spec, served)
+            yield Remote("oxigraph", spec, served, work / "build", analysed)
 
 
 @pytest.fixture(scope="module")
@@ -167,7 +172,7 @@ def virtuoso_remote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Remote
         with virtuoso_server(work / "db", max_rows=10_000, max_seconds=120) as server:
             server.isql(f"SPARQL INSERT DATA {{ GRAPH <{OTHER}> {{ {_other_dataset_triples()} }} }}")
             base = server.url.rsplit("/", 1)[0]
-            build_and_analyse(work / "build", f"sparql:{server.url};update={server.url};store={base}/sparql-graph-crud")
+            analysed = build_and_analyse(work / "build", f"sparql:{server.url};update={server.url};store={base}/sparql-graph-crud")
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(virtuoso_fixtures.Virtuoso, "isql", _granted_once(virtuoso_fixtures.Virtuoso.isql))
         started = virtuoso_server(work / "db", max_rows=10_000, max_seconds=120)
@@ -176,7 +181,7 @@ def virtuoso_remote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Remote
         base = server.url.rsplit("/", 1)[0]
         spec = f"sparql:{server.url};update={server.url};store={base}/sparql-graph-crud"
         with serving("--store", spec) as served:
-            yield Remote("virtuoso", spec, served)
+            yield Remote("virtuoso", spec, served, work / "build", analysed)
     finally:
         started.__exit__(None, None, None)
 
@@ -272,6 +277,28 @@ def test_every_question_on_virtuoso_gives_the_embedded_rows(embedded: Served, vi
                        f"{sum(missing.values())} rows missing, {sum(extra.values())} others: "
                        f"{sorted(missing.elements())[:2]} vs {sorted(extra.elements())[:2]}")
     assert found == VIRTUOSO_ANSWERS
+
+
+def test_analyse_wrote_its_graph_into_the_engine(embedded: Served, remote: Remote) -> None:
+    """``analyse --store`` writes graph:analysis back (the analysis questions above read it
+    there); on Oxigraph server its files are the embedded analysis's bytes, and a second run
+    reads the data, not the first run's results, and replaces the graph. (The served Virtuoso
+    runs with Debian's cost limit, which the analysis needs raised: no second run there.)"""
+    import pyoxigraph as ox
+
+    from scgraph.namespaces import GRAPH
+
+    assert embedded.folder is not None
+    triples = len(list(ox.parse(path=str(embedded.folder / "analysis" / "analysis.trig"))))
+    # (the served Virtuoso is the analysed one restarted, on another port)
+    assert f"wrote graph:analysis ({triples} triples) into sparql:http://127.0.0.1:" in remote.analysed
+    if remote.engine == "oxigraph":  # the same input, the same bytes
+        for f in ("analysis.ttl", "summary.json"):
+            assert (remote.folder / "analysis" / f).read_bytes() == (embedded.folder / "analysis" / f).read_bytes(), f
+        scgraph("analyse", "-q", "--build-dir", str(remote.folder), "--store", remote.spec)
+        assert SparqlStore(remote.spec.removeprefix("sparql:")).graph_size(GRAPH["analysis"]) == triples
+        assert (remote.folder / "analysis" / "summary.json").read_bytes() == \
+            (embedded.folder / "analysis" / "summary.json").read_bytes()
 
 
 def _ntriples(body: bytes) -> set[str]:

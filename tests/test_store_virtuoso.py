@@ -9,8 +9,7 @@
 - an import whose final ``MOVE`` outlasts the client's wait is reported as what it became.
 
 One server per engine (and per row cap) serves the module, emptied of every graph the tests
-write before each test (:func:`_reset`); the embedded build and analysis the analyse test
-compares with is made once (``local_analysis``).
+write before each test (:func:`_reset`).
 """
 
 from __future__ import annotations
@@ -461,66 +460,8 @@ def test_a_refused_import_drops_its_scratch_graph(endpoint):
 # --------------------------------------------------------------------------- analyse
 
 
-def _cli(*args: str, cwd: Path) -> str:
-    import os
-    import subprocess
-    import sys
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SCGRAPH_")}
-    proc = subprocess.run([str(Path(sys.executable).parent / "scgraph"), *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return proc.stdout
-
-
-REPO = Path(__file__).resolve().parents[1]
-
-
-@dataclass
-class LocalAnalysis:
-    """The embedded build and analysis of the repository, and its answers to the analysis
-    questions: the same for every engine, so made once for the module."""
-
-    folder: Path
-    names: list[str]
-    answers: dict[str, str]
-
-
-@pytest.fixture(scope="module")
-def local_analysis(tmp_path_factory) -> LocalAnalysis:
-    local = tmp_path_factory.mktemp("analysis") / "local"
-    _cli("build", "-q", "--out", str(local), cwd=REPO)
-    _cli("analyse", "-q", "--build-dir", str(local), cwd=REPO)
-    names = [n for n in catalogue.load_catalogue() if n.startswith("analysis_")]
-    answers = {name: _cli("query", name, "-f", "csv", "--build-dir", str(local), cwd=REPO) for name in names}
-    return LocalAnalysis(local, names, answers)
-
-
-@pytest.mark.repo_data
-def test_analyse_writes_its_graph_back_and_the_analysis_questions_answer_there(endpoint, tmp_path,
-                                                                               local_analysis):
-    repo = REPO
-    local, remote = local_analysis.folder, tmp_path / "remote"
-    spec = f"sparql:{endpoint.spec}"
-    _cli("build", "-q", "--out", str(remote), "--store", spec, cwd=repo)
-    out = _cli("analyse", "--build-dir", str(remote), "--store", spec, cwd=repo)
-    triples = len(list(__import__("pyoxigraph").parse(path=str(local / "analysis" / "analysis.trig"))))
-    assert f"wrote graph:analysis ({triples} triples) into {spec}" in out
-    names = local_analysis.names
-    assert len(names) >= 8
-    answered = 0
-    for name in names:
-        mine = local_analysis.answers[name]
-        theirs = _cli("query", name, "-f", "csv", "--store", spec, cwd=repo)
-        if endpoint.engine == "oxigraph":  # Virtuoso's literal forms: the catalogue helper's part
-            assert _sorted(theirs.replace("\n", "\r\n")) == _sorted(mine.replace("\n", "\r\n")), name
-        answered += theirs.count("\n") > 1
-    assert answered >= len(names) // 2
-    if endpoint.engine == "oxigraph":  # the same input, the same bytes
-        for f in ("analysis.ttl", "summary.json"):
-            assert (remote / "analysis" / f).read_bytes() == (local / "analysis" / f).read_bytes(), f
-    # a second run reads the data, not the last run's results, and replaces the graph
-    _cli("analyse", "-q", "--build-dir", str(remote), "--store", spec, cwd=repo)
-    assert endpoint.store().graph_size(GRAPH["analysis"]) == triples
+# test_serve_remote.py builds and analyses on both engines and checks what analyse writes back
+# (test_analyse_wrote_its_graph_into_the_engine) and every analysis question there.
 
 
 # --------------------------------------------------------------------------- Virtuoso's own limits

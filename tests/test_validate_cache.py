@@ -144,15 +144,16 @@ def test_blank_nodes_are_new_on_every_read(cache_folder):
     assert bnodes and not bnodes & {t for triple in second for t in triple if isinstance(t, BNode)}
 
 
-#: Every third broken case in the suite (about a minute); SCGRAPH_TEST_EVERY_CASE=1 compares all of
-#: them (about four minutes on 2 cores: each reference report validates everything)
-SWEEP = BROKEN if os.environ.get("SCGRAPH_TEST_EVERY_CASE") == "1" else BROKEN[::3]
+#: Every sixth broken case in the suite (about 40 s); SCGRAPH_TEST_EVERY_CASE=1 compares all of
+#: them (about four minutes on 2 cores: each reference report validates everything). Every case's
+#: own expected results are checked without the cache by tests/test_shapes.py.
+SWEEP = BROKEN if os.environ.get("SCGRAPH_TEST_EVERY_CASE") == "1" else BROKEN[::6]
 
 
 @pytest.mark.slow
 def test_broken_cases_and_the_curated_data_report_what_validating_everything_reports(cache_folder):
     root = resources.project_root()
-    assert len(SWEEP) >= 30
+    assert len(SWEEP) >= 15
     for path in SWEEP:
         assert_same_report(validate_files([path]), reference_report([path], root))
     curated = sorted((root / "data" / "sources").glob("*.ttl")) + sorted((root / "data" / "sources" / "web").glob("*.ttl"))
