@@ -311,6 +311,24 @@ def test_endpoint_urls(url, expected):
     assert s.union == url.endswith(";dataset=union")
 
 
+@pytest.mark.parametrize("text, projected, keys", [
+    ("SELECT ?a ?b WHERE { ?a ?p ?b }", "a b", ""),
+    ("PREFIX x: <http://x/>\n# ORDER BY ?z\nSELECT ?a ?b WHERE { ?a x:p ?b } ORDER BY DESC(?b) ?a LIMIT 5",
+     "a b", "DESC(?b) ?a"),
+    ("SELECT ?a (COUNT(*) AS ?n) WHERE { ?a ?p ?b } GROUP BY ?a HAVING(COUNT(*) > 1) ORDER BY ?n OFFSET 3",
+     "a n", "?n"),
+    ("SELECT ?a WHERE { { SELECT ?a WHERE { ?a ?p ?b } ORDER BY ?b } }", "a", ""),
+    ("SELECT ?a WHERE { ?a ?p ?b } ORDER BY LCASE(STR(?b))", "a", None),
+    ("SELECT ?a WHERE { ?a ?p ?b } ORDER BY $b", "a", None),
+])
+def test_order_keys_of_a_query(text, projected, keys):
+    """The query's own order, to apply to its rows read back from a scratch graph; None when
+    it reads a variable the rows do not hold."""
+    from scgraph.store import order_keys
+
+    assert order_keys(text, projected.split()) == keys
+
+
 @pytest.mark.parametrize("option", ["dataset=all", "union", "graphs=x"])
 def test_a_bad_spec_option_is_a_one_line_error(option):
     with pytest.raises(StoreError, match=f"bad remote store option '{option}'; use ;update=URL, ;store=URL or ;dataset=union"):

@@ -143,6 +143,10 @@ def _analyse(out: Path, method: Method, top: int, evaluate: bool, hide: float, s
 
     spec = store_spec(store, build_dir, data)
     st = open_loaded(build_dir, data, spec, quiet)
+    from ..store import SparqlStore
+
+    if isinstance(st, SparqlStore):  # analyse writes there anyway: a capped answer is computed once
+        st.scratch_pages = True
     try:
         with progress(quiet) as say:
             result = analyse(st, method=method.value, top=top, seed=seed, run_evaluation=evaluate,

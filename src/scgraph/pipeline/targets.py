@@ -102,6 +102,7 @@ class Endpoint:
              timings: dict[str, float], say: Progress, inferred: str = "full") -> Filled:
         target = open_store(self.spec)
         assert isinstance(target, SparqlStore)
+        target.scratch_pages = True  # a build writes: a capped answer is computed once
         # scgraph's own graphs only (recorded on the endpoint; see SparqlStore): every other
         # graph there, another dataset or the engine's own, is neither read nor touched
         for g in target.own_graphs():
