@@ -283,8 +283,8 @@ def load_virtuoso(server, path: Path) -> None:
 class Engines:
     """One dataset in both engines."""
 
-    def __init__(self, embedded: OxigraphStore, virtuoso: VirtuosoStore, quads: int) -> None:
-        self.embedded, self.virtuoso, self.quads = embedded, virtuoso, quads
+    def __init__(self, name: str, embedded: OxigraphStore, virtuoso: VirtuosoStore, quads: int) -> None:
+        self.name, self.embedded, self.virtuoso, self.quads = name, embedded, virtuoso, quads
 
 
 @contextlib.contextmanager
@@ -298,7 +298,7 @@ def engines(server, name: str, make) -> Iterator[Engines]:
     try:
         embedded = OxigraphStore()
         embedded.bulk_load(path)
-        yield Engines(embedded, VirtuosoStore(server.url, graphs), len(embedded))
+        yield Engines(name, embedded, VirtuosoStore(server.url, graphs), len(embedded))
     finally:
         server.isql(*(f"SPARQL CLEAR GRAPH <{g}>" for g in sorted(graphs)), timeout=600)
         assert VirtuosoStore(server.url, graphs).query("ASK { GRAPH ?g { ?s ?p ?o } }").boolean is False
@@ -434,6 +434,9 @@ def test_the_reasoning_rules_match_the_same_on_virtuoso(dataset: Engines) -> Non
     over the asserted graphs: the same solutions for the head's variables on both engines."""
     from scgraph.reason import rules
 
+    if dataset.name == "curated+partners":
+        pytest.skip("its partnered projects are for the catalogue's plans: triples of shapes the "
+                    "curated dataset has, which would take the rules half a minute more")
     engines = dataset
     asserted = [URIRef(g) for g in engines.virtuoso.graphs
                 if not g.endswith(("/graph/inferred", "/graph/analysis"))]

@@ -44,8 +44,11 @@ _CEDEX = re.compile(r"\bcedex\b.*$")
 def fold(text: str) -> str:
     """Lower-case ASCII letters and digits of ``text``: accents stripped, special letters
     transliterated (``ø`` -> ``o``, ``ß`` -> ``ss``), everything else a single space."""
-    s = unicodedata.normalize("NFKD", text.casefold().translate(_SPECIAL_LETTERS))
-    s = "".join(c for c in s if not unicodedata.combining(c))
+    if text.isascii():  # most names: the same result without the Unicode steps
+        s = text.lower()
+    else:
+        s = unicodedata.normalize("NFKD", text.casefold().translate(_SPECIAL_LETTERS))
+        s = "".join(c for c in s if not unicodedata.combining(c))
     return " ".join(_NON_ALNUM.sub(" ", s).split())
 
 
@@ -131,6 +134,9 @@ class Gazetteer:
             for iso2, c in countries.items()
         }
         self._index: dict[tuple[str, str], City] = {}
+        #: the cities of each country whose names are not in the index yet: a country's names
+        #: are folded on its first lookup (an import meets a few dozen of ~250 countries)
+        self._unindexed: dict[str, list[tuple[City, dict]]] = {}
         groups: dict[tuple[str, str], list[dict]] = {}
         for c in cities.values():
             slug = slugify(c["name"]) or str(c["geonameid"])
@@ -146,10 +152,15 @@ class Gazetteer:
                     slug=slug if len(group) == 1 else f"{slug}-{gid}",
                 )
                 self.cities_by_id[gid] = city
-                for key in {normalise_name(n) for n in city_names(c)}:
-                    best = self._index.get((cc, key))
-                    if key and (best is None or _rank(city) < _rank(best)):
-                        self._index[(cc, key)] = city
+                self._unindexed.setdefault(cc, []).append((city, c))
+
+    def _index_country(self, cc: str) -> None:
+        """Index every name of ``cc``'s cities, folded (the most populous city wins a name)."""
+        for city, c in self._unindexed.pop(cc, ()):
+            for key in {normalise_name(n) for n in city_names(c)}:
+                best = self._index.get((cc, key))
+                if key and (best is None or _rank(city) < _rank(best)):
+                    self._index[(cc, key)] = city
 
     @classmethod
     def default(cls) -> Gazetteer:
@@ -163,6 +174,8 @@ class Gazetteer:
     def city(self, name: str, country: str) -> City | None:
         """The city called ``name`` in ``country`` (a registry code), or None when none matches."""
         cc = country_code(country)
+        if cc in self._unindexed:
+            self._index_country(cc)
         for key in candidate_names(name):
             hit = self._index.get((cc, key))
             if hit is not None:
