@@ -137,6 +137,20 @@ def test_dataset_union_reads_the_default_graph_and_leaves_out_scratch_graphs(uni
     assert _count_units(union) == 0
 
 
+def test_dataset_union_on_data_loaded_without_scgraph(union_server, tmp_path):
+    """Graphs loaded by the engine's own loader (no record of scgraph's graphs yet) are found
+    by name, and the check holds."""
+    chart = GRAPH["source/unit-chart"]
+    body = "".join(f"<{s}> <{p}> {o.n3()} .\n" for s, p, o in DS.graph(chart))
+    assert body
+    req = urllib.request.Request(f"{union_server}/store?graph={urllib.parse.quote(str(chart), safe='')}",
+                                 data=body.encode(), method="POST", headers={"Content-Type": "application/n-triples"})
+    urllib.request.urlopen(req, timeout=10).close()
+    union = SparqlStore(f"{union_server};dataset=union")
+    assert _count_units(union) == _count_units(SparqlStore(union_server)) > 0
+    assert union._union_checked is True
+
+
 def test_dataset_union_in_scgraph_serve(union_server):
     """``scgraph serve --store 'sparql:URL;dataset=union'`` asks through the same check."""
     from scgraph.server.remote import open_remote

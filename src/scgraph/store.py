@@ -875,9 +875,10 @@ class SparqlStore:
         """Whether a query over all of scgraph's graphs may go with no protocol dataset (the
         endpoint's own), as ``;dataset=union`` asks: only when that dataset is exactly
         scgraph's (its default graph their union, ``GRAPH ?g`` ranging over them), which is
-        asked once per store object; and never while a graph a query must not see is there (a
-        build's scratch graph, a graph :attr:`hidden`). An endpoint holding another graph, or
-        whose default graph is not the union, is an error: the option is the user's promise.
+        asked once per store object (its named graphs; a triple of one of scgraph's graphs in
+        its default graph); and never while a graph a query must not see is there (a build's
+        scratch graph, a graph :attr:`hidden`). An endpoint holding another graph, or whose
+        default graph is not the union, is an error: the option is the user's promise.
 
         Oxigraph server evaluates each pattern once per graph of a protocol dataset, so a
         question over the ~120 graphs of a build runs tens of times slower with the dataset
@@ -895,10 +896,13 @@ class SparqlStore:
                 raise StoreError(f"the SPARQL endpoint {self.query_url} holds graphs that are not "
                                  f"scgraph's ({', '.join(f'<{g}>' for g in others[:3])}{more}): "
                                  ";dataset=union would merge them into every answer; leave it out")
-            probe = f"ASK {{ <{GRAPHS_INDEX}> a <{SD.Dataset}> }}"
-            if not self._query(probe, None, None).boolean:
-                if not self._query(probe, [GRAPHS_INDEX], []).boolean:
-                    return False  # no index written yet: nothing to compare the union with
+            # a triple of one of scgraph's graphs must be in the default graph
+            sample = next((rows[0] for g in recorded[:5] if (rows := self._query(
+                f"SELECT ?s ?p ?o WHERE {{ GRAPH <{g}> {{ ?s ?p ?o FILTER(isIRI(?s) && isIRI(?o)) }} }} LIMIT 1",
+                [NO_GRAPH], [g]).rows)), None)
+            if sample is None:
+                return False  # nothing to compare the default graph with yet
+            if not self._query(f"ASK {{ <{sample[0]}> <{sample[1]}> <{sample[2]}> }}", None, None).boolean:
                 raise StoreError(f"the SPARQL endpoint {self.query_url} was named with ;dataset=union "
                                  "but its default graph is not the union of its named graphs "
                                  "(Oxigraph: serve --union-default-graph); leave the option out")
