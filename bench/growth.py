@@ -129,6 +129,8 @@ def main() -> None:
     args = p.parse_args()
     sizes = sorted(int(s) for s in args.sizes.split(","))
     command = "python bench/growth.py" + (f" --sizes {args.sizes}" if args.sizes != "10000,50000,100000,200000" else "")
+    if args.work is not None:
+        args.work.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="scgraph-bench-growth-", dir=args.work) as tmp:
         free = shutil.disk_usage(tmp).free
         rows = [measure(size, Path(tmp)) for size in sizes]
