@@ -116,7 +116,9 @@ def test_oxigraph_on_disk_keeps_the_data(tmp_path):
     ("postgres", "unknown store 'postgres'; use memory, oxigraph, oxigraph:PATH or sparql:URL[;update=URL][;store=URL] (docs/serving.md)"),
     ("sparql:", "missing endpoint URL in 'sparql:'; write sparql:http://HOST:PORT/..."),
     ("sparql:ftp://x/query", "bad SPARQL endpoint URL 'ftp://x/query'; use http://HOST:PORT/..."),
-    ("sparql:http://x/query;graphs=1", "bad remote store option 'graphs=1'; use ;update=URL or ;store=URL"),
+    ("sparql:http://x/query;graphs=1", "bad remote store option 'graphs=1'; use ;update=URL, ;store=URL or ;dataset=union"),
+    ("sparql:http://x/query;dataset=all", "bad remote store option 'dataset=all'; use ;update=URL, ;store=URL or ;dataset=union"),
+    ("sparql:http://x/query;union", "bad remote store option 'union'; use ;update=URL, ;store=URL or ;dataset=union"),
 ])
 def test_unknown_store_spec(spec, message):
     with pytest.raises(StoreError) as e:

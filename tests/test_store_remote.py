@@ -343,12 +343,6 @@ def test_order_keys_of_a_query(text, projected, keys):
     assert order_keys(text, projected.split()) == keys
 
 
-@pytest.mark.parametrize("option", ["dataset=all", "union", "graphs=x"])
-def test_a_bad_spec_option_is_a_one_line_error(option):
-    with pytest.raises(StoreError, match=f"bad remote store option '{option}'; use ;update=URL, ;store=URL or ;dataset=union"):
-        SparqlStore(f"http://h:7878;{option}")
-
-
 
 def test_serve_of_a_sparql_store_that_does_not_answer_is_one_line(tmp_path):
     """'scgraph serve --store sparql:URL' serves what the endpoint holds (tests/test_serve_remote.py);
