@@ -295,3 +295,48 @@ def test_a_file_changed_while_it_is_parsed_is_not_cached(cache_folder, tmp_path)
 
     cache.cached_graph("shapes", [source], build)
     assert not list(cache_folder.glob("*.pickle"))  # the key of neither the old nor the new bytes
+
+
+# --------------------------------------------------------------------------- a build's report
+
+
+def test_a_build_s_report_comes_from_the_cache_only_for_the_same_data_and_shapes(cache_folder, monkeypatch):
+    """``validate(dataset, shapes)`` (the build's validation) keeps its report by the shapes'
+    files and the digest of what it validated: the same data gives the report a validation
+    gives with the cache off; changed data, or shapes changed after loading, are validated
+    again."""
+    from rdflib import RDF, URIRef
+
+    from scgraph.assemble import assemble
+    from scgraph.reason import infer
+
+    def fresh(ds: Dataset) -> ValidationReport:
+        monkeypatch.setenv("SCGRAPH_NO_CACHE", "1")
+        try:
+            return shacl.validate(ds, shapes())
+        finally:
+            monkeypatch.delenv("SCGRAPH_NO_CACHE")
+
+    def shapes() -> Graph:  # pySHACL adds two axioms to the shapes graph it is given
+        return load_shapes(ROOT / "ontology" / "shapes.ttl")
+
+    ds = infer(assemble(ROOT), "sparql")
+    first = shacl.validate(ds, shapes())
+    assert len(list(cache_folder.glob("report-*"))) == 1
+    again = shacl.validate(ds, shapes())  # from the cache
+    plain = fresh(ds)
+    assert again.summary() == first.summary() == plain.summary()
+    assert_isomorphic(again.graph, plain.graph)
+    # an organisation without a label: validated again, a violation
+    source = next(g for g in ds.graphs() if "/source/" in str(g.identifier))
+    source.add((ID["org/unlabelled"], RDF.type, SCG.Organisation))
+    changed = shacl.validate(ds, shapes())
+    assert len(list(cache_folder.glob("report-*"))) == 2
+    assert changed.summary() == fresh(ds).summary() != first.summary()
+    assert [r.focus for r in changed.violations] == [ID["org/unlabelled"]]
+    # shapes changed after loading (or used once already): not keyed by their files, nothing
+    # cached
+    extra = shapes()
+    extra.add((URIRef("https://w3id.org/scgraph/shapes#Extra"), RDF.type, SH.NodeShape))
+    shacl.validate(ds, extra)
+    assert len(list(cache_folder.glob("report-*"))) == 2

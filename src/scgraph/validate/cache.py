@@ -200,6 +200,45 @@ def _prune(folder: Path) -> None:
             pass
 
 
+def data_digest(triples: Iterable[Triple]) -> bytes | None:
+    """A digest of a set of triples by their N-Triples forms, sorted; None when one holds a
+    blank node (whose label a parse makes up, so no two runs would share an entry)."""
+    lines = []
+    for s, p, o in triples:
+        if isinstance(s, BNode) or isinstance(o, BNode):
+            return None
+        lines.append(f"{s.n3()} {p.n3()} {o.n3()}\n")
+    lines.sort()
+    h = hashlib.sha256()
+    for line in lines:
+        h.update(line.encode("utf-8"))
+    return h.digest()
+
+
+def cached_report(shapes_key: str, inference: str, data: bytes, build: Callable[[], Graph]) -> Graph:
+    """The validation report graph of ``data`` (:func:`data_digest` of what is validated) by
+    the shapes of ``shapes_key`` (:func:`key` of their files) with ``inference``: from the
+    cache when it holds it, else ``build()``'s, cached (a build of unchanged sources checks
+    nothing new). The code fingerprint is part of ``shapes_key``."""
+    folder = cache_dir()
+    name = "report-" + hashlib.sha256(f"{shapes_key}\0{inference}\0".encode() + data).hexdigest()
+    if folder is not None:
+        entry = _read(folder, name)
+        if entry is not None:
+            g = Graph()
+            for t in entry[1]:
+                g.add(t)
+            return g
+    g = build()
+    if folder is not None:
+        try:
+            encoded = _encode(g, [])
+        except TypeError:
+            return g
+        _write(folder, name, encoded)
+    return g
+
+
 def cached_graph(kind: str, paths: Sequence[Path], build: Callable[[], Graph],
                  keep_namespaces: bool = False) -> Graph:
     """The graph ``build()`` makes from ``paths``, from the cache when it holds it.

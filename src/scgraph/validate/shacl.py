@@ -89,7 +89,17 @@ def load_shapes(path: Path | str | None = None) -> Graph:
         return bind_prefixes(g)
 
     # the prefixes are kept: pySHACL writes the shapes graph's prefixed names into messages
-    return cache.cached_graph("shapes", paths, build, keep_namespaces=True)
+    g = cache.cached_graph("shapes", paths, build, keep_namespaces=True)
+    try:  # what validate() keys its cached reports with, while the graph is as loaded
+        setattr(g, _SHAPES_KEY, (cache.key("shapes", paths), len(g)))
+    except OSError:
+        pass
+    return g
+
+
+#: The attribute of a shapes graph from :func:`load_shapes`: the cache key of its files and
+#: its size then (a graph changed since is not keyed by its files any more).
+_SHAPES_KEY = "scgraph_shapes_key"
 
 
 def load_base_graph(root: Path) -> Graph:
@@ -182,7 +192,20 @@ def validate(data: Graph | Dataset, shapes: Graph | None = None, ontology: Graph
     for g in (data, ontology) if ontology is not None else (data,):
         for t in g:
             scratch.add(t)
+    keyed = getattr(shapes, _SHAPES_KEY, None)
+    if focus is None and keyed is not None and keyed[1] == len(shapes):
+        digest = cache.data_digest(scratch)
+        if digest is not None:  # the same data and shapes: the report of the last validation
+            return _report(cache.cached_report(keyed[0], inference, digest,
+                                               lambda: _validate_scratch(scratch, shapes, inference, None).graph))
     return _validate_scratch(scratch, shapes, inference, focus)
+
+
+def _report(graph: Graph) -> ValidationReport:
+    """The report :func:`_validate_scratch` makes, from its graph."""
+    results = _results(graph)
+    return ValidationReport(conforms=not any(r.severity == SH.Violation for r in results),
+                            results=results, graph=graph)
 
 
 #: The nodes that the shapes' own targets are cut down to, while a validation runs with them.
