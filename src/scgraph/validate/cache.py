@@ -200,14 +200,22 @@ def _prune(folder: Path) -> None:
             pass
 
 
+def _term_text(t: Node) -> str:
+    """One term as text: an IRI in <>, a literal as its lexical form, language and datatype
+    (not rdflib's n3(), which warns about ill-typed literals)."""
+    if isinstance(t, Literal):
+        return repr((str(t), t.language or "", str(t.datatype or "")))
+    return f"<{t}>"
+
+
 def data_digest(triples: Iterable[Triple]) -> bytes | None:
-    """A digest of a set of triples by their N-Triples forms, sorted; None when one holds a
-    blank node (whose label a parse makes up, so no two runs would share an entry)."""
+    """A digest of a set of triples by their text forms, sorted; None when one holds a blank
+    node (whose label a parse makes up, so no two runs would share an entry)."""
     lines = []
     for s, p, o in triples:
         if isinstance(s, BNode) or isinstance(o, BNode):
             return None
-        lines.append(f"{s.n3()} {p.n3()} {o.n3()}\n")
+        lines.append(f"{_term_text(s)} {_term_text(p)} {_term_text(o)}\n")
     lines.sort()
     h = hashlib.sha256()
     for line in lines:
