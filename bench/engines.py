@@ -175,11 +175,44 @@ def _lines(path: Path) -> list[dict]:
 # --------------------------------------------------------------------------- one engine
 
 
+def start_virtuoso(stack: contextlib.ExitStack, db: Path, seconds: int, cost: int = 400) -> str:
+    """A private Virtuoso on ``db`` (made or reopened), entered on ``stack``: Debian's settings
+    with ``ResultSetMaxRows`` 10,000, ``MaxQueryExecutionTime`` ``seconds`` and
+    ``MaxQueryCostEstimationTime`` ``cost`` (400 s as Debian ships it for the questions; the
+    build and the analysis need it raised: Virtuoso refuses analysis_mechanisms at 400). Its
+    ``sparql:`` spec."""
+    import virtuoso_fixtures
+    from virtuoso_fixtures import virtuoso_server
+
+    default_ini = virtuoso_fixtures.INI
+    virtuoso_fixtures.INI = default_ini.replace("MaxQueryCostEstimationTime = 400",
+                                                f"MaxQueryCostEstimationTime = {cost}")
+    isql = virtuoso_fixtures.Virtuoso.isql
+
+    def granted_once(self, *statements: str, timeout: float = 120) -> str:
+        try:  # a restarted database has its grants already, refused a second time
+            return isql(self, *statements, timeout=timeout)
+        except RuntimeError as e:
+            if "already have role" not in str(e):
+                raise
+            return isql(self, *statements[1:], timeout=timeout) if statements[1:] else ""
+
+    virtuoso_fixtures.Virtuoso.isql = granted_once  # type: ignore[method-assign]
+    try:
+        v = stack.enter_context(virtuoso_server(db, max_rows=10_000, max_seconds=seconds, buffers=170_000,
+                                                after_image=AFTER_IMAGE))
+    finally:
+        virtuoso_fixtures.INI = default_ini
+        virtuoso_fixtures.Virtuoso.isql = isql  # type: ignore[method-assign]
+    base = v.url.rsplit("/", 1)[0]
+    return f"sparql:{v.url};update={v.url};store={base}/sparql-graph-crud"
+
+
 def engine_run(engine: str, work: Path, registry: Path, log: Path, limit: float, budget: float,
                step_limit: float) -> dict:
     """Build, analyse and ask on one engine; what each step took."""
     from reliability_fixtures import OXIGRAPH, oxigraph_server
-    from virtuoso_fixtures import VIRTUOSO, virtuoso_server
+    from virtuoso_fixtures import VIRTUOSO
 
     steps: dict = {}
     env = {"SCGRAPH_SPARQL_TIMEOUT": "1800", "SCGRAPH_SPARQL_DEADLINE": "3600"}
@@ -224,11 +257,11 @@ def engine_run(engine: str, work: Path, registry: Path, log: Path, limit: float,
         # a server of scgraph's graphs only: its default graph their union, so queries go
         # with no protocol dataset (;dataset=union; docs/serving.md)
         with contextlib.ExitStack() as stack:
-            url = stack.enter_context(oxigraph_server(work / "oxigraph-db", "--union-default-graph"))
+            url = stack.enter_context(oxigraph_server(work / "oxigraph-db", "--union-default-graph", start_s=600))
 
             def restart() -> str:
                 stack.close()  # the same database, a fresh server (and port)
-                fresh = stack.enter_context(oxigraph_server(work / "oxigraph-db", "--union-default-graph"))
+                fresh = stack.enter_context(oxigraph_server(work / "oxigraph-db", "--union-default-graph", start_s=600))
                 return f"sparql:{fresh};dataset=union"
 
             spec = f"sparql:{url};dataset=union"
@@ -236,35 +269,9 @@ def engine_run(engine: str, work: Path, registry: Path, log: Path, limit: float,
     else:
         if VIRTUOSO is None:
             return {"skipped": "Virtuoso (virtuoso-t) is not installed"}
-        import virtuoso_fixtures
-
-        default_ini = virtuoso_fixtures.INI
 
         def start(seconds: int, cost: int = 400) -> str:
-            # MaxQueryCostEstimationTime: 400 s as Debian ships it for the questions; raised for
-            # the build and the analysis (Virtuoso refuses analysis_mechanisms at 400)
-            virtuoso_fixtures.INI = default_ini.replace("MaxQueryCostEstimationTime = 400",
-                                                        f"MaxQueryCostEstimationTime = {cost}")
-            isql = virtuoso_fixtures.Virtuoso.isql
-
-            def granted_once(self, *statements: str, timeout: float = 120) -> str:
-                try:  # a restarted database has its grants already, refused a second time
-                    return isql(self, *statements, timeout=timeout)
-                except RuntimeError as e:
-                    if "already have role" not in str(e):
-                        raise
-                    return isql(self, *statements[1:], timeout=timeout) if statements[1:] else ""
-
-            virtuoso_fixtures.Virtuoso.isql = granted_once  # type: ignore[method-assign]
-            try:
-                v = stack.enter_context(virtuoso_server(work / "virtuoso-db", max_rows=10_000,
-                                                        max_seconds=seconds, buffers=170_000,
-                                                        after_image=AFTER_IMAGE))
-            finally:
-                virtuoso_fixtures.INI = default_ini
-                virtuoso_fixtures.Virtuoso.isql = isql  # type: ignore[method-assign]
-            base = v.url.rsplit("/", 1)[0]
-            return f"sparql:{v.url};update={v.url};store={base}/sparql-graph-crud"
+            return start_virtuoso(stack, work / "virtuoso-db", seconds, cost)
 
         def questions() -> str:
             stack.close()  # the same database, restarted with the questions' time limit, which

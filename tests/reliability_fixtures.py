@@ -102,9 +102,10 @@ def stop(proc: subprocess.Popen, timeout: float) -> None:
 
 
 @contextlib.contextmanager
-def oxigraph_server(location: Path, *options: str) -> Iterator[str]:
+def oxigraph_server(location: Path, *options: str, start_s: float = 20) -> Iterator[str]:
     """Oxigraph's own SPARQL server (the ``oxigraph`` wheel) on a free port of 127.0.0.1, with
-    an on-disk store at ``location`` and ``options`` of ``oxigraph serve``; yields its base URL."""
+    an on-disk store at ``location`` and ``options`` of ``oxigraph serve``; yields its base URL
+    once it takes connections (within ``start_s`` seconds: opening a large store takes longer)."""
     assert OXIGRAPH is not None
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -112,7 +113,7 @@ def oxigraph_server(location: Path, *options: str) -> Iterator[str]:
     proc = subprocess.Popen([OXIGRAPH, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}",
                              *options], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + start_s
         while True:
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
