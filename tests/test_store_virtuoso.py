@@ -331,6 +331,17 @@ def test_capped_answers_are_paged_whole(capped, tmp_path, scratch):
         assert store.max_rows == 100
 
 
+def test_reading_commands_write_scratch_graphs_only_when_allowed(monkeypatch):
+    """build and analyse set ``scratch_pages``; a reading command has it only with
+    ``SCGRAPH_SPARQL_SCRATCH=1`` (the user's leave to write scgraph's scratch graphs)."""
+    monkeypatch.delenv("SCGRAPH_SPARQL_SCRATCH", raising=False)
+    assert SparqlStore("http://127.0.0.1:9/sparql").scratch_pages is False
+    monkeypatch.setenv("SCGRAPH_SPARQL_SCRATCH", "1")
+    assert SparqlStore("http://127.0.0.1:9/sparql").scratch_pages is True
+    monkeypatch.setenv("SCGRAPH_SPARQL_SCRATCH", "yes")
+    assert SparqlStore("http://127.0.0.1:9/sparql").scratch_pages is False
+
+
 def test_a_capped_answer_that_cannot_be_paged_is_an_error(capped):
     store = capped.store()
     _many(store)

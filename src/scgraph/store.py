@@ -732,8 +732,9 @@ class SparqlStore:
         self.hidden: set[URIRef] = set()
         #: whether an answer over the endpoint's row cap is written once to a scratch graph and
         #: read from there (:meth:`_scratch_pages`): for the commands that write anyway (build,
-        #: analyse); a reading command never writes, and pages the query itself
-        self.scratch_pages = False
+        #: analyse); a reading command pages the query itself unless the user lets it write
+        #: its scratch graphs too (``SCGRAPH_SPARQL_SCRATCH=1``)
+        self.scratch_pages = os.environ.get("SCGRAPH_SPARQL_SCRATCH", "").strip() == "1"
 
     # ------------------------------------------------------------------ HTTP
 
