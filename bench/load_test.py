@@ -32,7 +32,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -75,8 +75,9 @@ def _free_port() -> int:
 
 @contextmanager
 def serve(build_dir: Path | None, dataset: Path | None, workers: int, queries: Path | None = None,
-          options: list[str] | None = None) -> Iterator[str]:
-    """``scgraph serve`` in a subprocess; yields its URL once it answers, stops it after."""
+          options: list[str] | None = None, log: Path | None = None, start_s: float = 120) -> Iterator[str]:
+    """``scgraph serve`` in a subprocess; yields its URL once it answers (within ``start_s``
+    seconds), stops it after. ``log``: a file for its output (else it is read on failure)."""
     port = _free_port()
     cmd = [str(Path(sys.executable).parent / "scgraph"), "serve", "--port", str(port), "--workers", str(workers),
            *(options or [])]
@@ -86,13 +87,15 @@ def serve(build_dir: Path | None, dataset: Path | None, workers: int, queries: P
         cmd += ["--dataset", str(dataset)]
     if queries is not None:
         cmd += ["--queries", str(queries)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    with (log.open("ab") if log is not None else nullcontext()) as out:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, text=True,
+                                stderr=out if out is not None else subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + start_s
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"scgraph serve stopped: {proc.stderr.read() if proc.stderr else ''}")
+                raise RuntimeError(f"scgraph serve stopped: {proc.stderr.read() if proc.stderr else log}")
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
                 conn.request("GET", "/queries.json")
@@ -102,7 +105,7 @@ def serve(build_dir: Path | None, dataset: Path | None, workers: int, queries: P
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError("scgraph serve did not answer within 120 s")
+                raise RuntimeError(f"scgraph serve did not answer within {start_s:g} s")
             time.sleep(0.2)
         yield url
     finally:

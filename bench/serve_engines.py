@@ -20,8 +20,6 @@ import argparse
 import contextlib
 import json
 import os
-import socket
-import subprocess
 import sys
 import time
 import urllib.error
@@ -38,42 +36,14 @@ from engines import ENGINES, TITLES, start_virtuoso  # noqa: E402
 from sections import replace_section  # noqa: E402
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
 def serving(args: list[str], limit: float, log: Path):
-    """``scgraph serve ARGS`` on a free port of 127.0.0.1 until it answers; its base URL."""
-    port = free_port()
-    with log.open("ab") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "scgraph", "serve", "--host", "127.0.0.1",
-                                 "--port", str(port), "--workers", "2", "--light-workers", "0",
-                                 "--timeout", str(limit), "--max-rows", str(10**9),
-                                 "--max-bytes", str(2**31), *args], stdout=out, stderr=subprocess.STDOUT,
-                                cwd=ROOT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 300
-        while True:
-            if proc.poll() is not None:
-                raise SystemExit(f"scgraph serve ended (exit {proc.returncode}); see {log}")
-            with contextlib.suppress(OSError):
-                with urllib.request.urlopen(url + "/sparql", timeout=5):
-                    break
-            if time.monotonic() > deadline:
-                raise SystemExit(f"scgraph serve did not answer within 300 s; see {log}")
-            time.sleep(0.5)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    """``scgraph serve ARGS`` (2 workers, no cut of its own on rows or bytes) until it answers;
+    its base URL (bench/load_test.py's ``serve``)."""
+    from load_test import serve
+
+    return serve(None, None, 2, options=["--light-workers", "0", "--timeout", str(limit),
+                                         "--max-rows", str(10**9), "--max-bytes", str(2**31), *args],
+                 log=log, start_s=300)
 
 
 def ask_all(url: str, limit: float) -> dict[str, dict]:
