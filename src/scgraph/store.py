@@ -1156,8 +1156,8 @@ class SparqlStore:
     def _update(self, sparql: str, *, using: bool = False, timeout: float | None = None,
                 dataset: tuple[list[URIRef], list[URIRef]] | None = None) -> None:
         form: list[tuple[str, str]] = [("update", sparql)]
-        if using and not (dataset is None and self._whole_as_default(self.own_graphs())):
-            own = self.own_graphs()
+        own = self.own_graphs() if using and dataset is None else []
+        if using and not (dataset is None and self._whole_as_default(own)):
             default, named = dataset if dataset is not None else (own, own)
             form += [("using-graph-uri", str(g)) for g in (default or [NO_GRAPH])]
             form += [("using-named-graph-uri", str(g)) for g in (named or [NO_GRAPH])]

@@ -16,7 +16,7 @@ import hashlib
 import json
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
 import pyoxigraph as ox
@@ -27,6 +27,9 @@ from ..sparql_guard import _PREFIX_DECL, _TOKEN, _in_name
 from ..store import NO_GRAPH, SCRATCH_PREFIX, QueryResult, SparqlStore, is_own_graph
 from ..terms import Cell, to_cell
 from .answers import _error, write_answer
+
+if TYPE_CHECKING:
+    from rdflib import URIRef
 
 _OWN = str(GRAPH)
 #: IRIs that name an engine's built-in functions rather than data (Virtuoso's ``bif:`` and
@@ -166,9 +169,11 @@ class RemoteStore(SparqlStore):
         raise StoreError(f"the SPARQL endpoint {self.query_url} answered with an unexpected "
                          f"content type {ctype!r}")
 
-    def served_graphs(self) -> list[str]:
-        """scgraph's graphs on the endpoint that a query's dataset holds."""
-        return [str(g) for g in self.own_graphs() if servable_graph(str(g)) and g not in self.hidden]
+    def served_graphs(self, recorded: Sequence[URIRef] | None = None) -> list[str]:
+        """scgraph's graphs on the endpoint that a query's dataset holds (of ``recorded``, the
+        :meth:`own_graphs` already asked for, if given)."""
+        own = self.own_graphs() if recorded is None else recorded
+        return [str(g) for g in own if servable_graph(str(g)) and g not in self.hidden]
 
     def ask_dataset(self, text: str, default: Sequence[str] | None = None,
                     named: Sequence[str] | None = None) -> QueryResult:
@@ -184,7 +189,7 @@ class RemoteStore(SparqlStore):
                 raise QueryError(f"{g[:160]} is not one of scgraph's graphs (IRIs under {_OWN})")
         recorded = self.own_graphs()
         whole = not default and not named and self._whole_as_default(recorded)  # ;dataset=union
-        own = [str(g) for g in recorded if servable_graph(str(g)) and g not in self.hidden]
+        own = self.served_graphs(recorded)
         d = None if whole else [URIRef(g) for g in (default if default else own)] or [NO_GRAPH]
         n = None if whole else [URIRef(g) for g in (named if named else own)] or [NO_GRAPH]
         self._ox = True

@@ -225,7 +225,7 @@ def data_digest(triples: Iterable[Triple]) -> bytes | None:
 
 def cached_report(shapes_key: str, inference: str, data: bytes, build: Callable[[], Graph]) -> Graph:
     """The validation report graph of ``data`` (:func:`data_digest` of what is validated) by
-    the shapes of ``shapes_key`` (:func:`key` of their files) with ``inference``: from the
+    the shapes of ``shapes_key`` (:func:`entry_key`: their files) with ``inference``: from the
     cache when it holds it, else ``build()``'s, cached (a build of unchanged sources checks
     nothing new). The code fingerprint is part of ``shapes_key``."""
     folder = cache_dir()
@@ -271,7 +271,7 @@ def cached_graph(kind: str, paths: Sequence[Path], build: Callable[[], Graph],
                 g.namespace_manager.bind(prefix, URIRef(ns), override=True, replace=True)
             for t in triples:
                 g.add(t)
-            return g
+            return _keyed(g, name)
     g = build()
     if folder is not None and name is not None:
         try:
@@ -282,4 +282,22 @@ def cached_graph(kind: str, paths: Sequence[Path], build: Callable[[], Graph],
         except (OSError, TypeError):  # a file gone since, or a term an entry cannot hold
             return g
         _write(folder, name, data)
+        _keyed(g, name)
     return g
+
+
+#: The attribute of a graph from :func:`cached_graph`: its entry's name and its size then.
+_ENTRY_KEY = "scgraph_cache_entry"
+
+
+def _keyed(g: Graph, name: str) -> Graph:
+    setattr(g, _ENTRY_KEY, (name, len(g)))
+    return g
+
+
+def entry_key(g: Graph) -> str | None:
+    """The name of the cache entry ``g`` was read from or written to (:func:`cached_graph`: it
+    stands for the files it was parsed from), or None: not from the cache, or changed since
+    (pySHACL adds two axioms to a shapes graph it validates with)."""
+    keyed = getattr(g, _ENTRY_KEY, None)
+    return keyed[0] if keyed is not None and keyed[1] == len(g) else None

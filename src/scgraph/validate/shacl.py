@@ -89,17 +89,7 @@ def load_shapes(path: Path | str | None = None) -> Graph:
         return bind_prefixes(g)
 
     # the prefixes are kept: pySHACL writes the shapes graph's prefixed names into messages
-    g = cache.cached_graph("shapes", paths, build, keep_namespaces=True)
-    try:  # what validate() keys its cached reports with, while the graph is as loaded
-        setattr(g, _SHAPES_KEY, (cache.key("shapes", paths), len(g)))
-    except OSError:
-        pass
-    return g
-
-
-#: The attribute of a shapes graph from :func:`load_shapes`: the cache key of its files and
-#: its size then (a graph changed since is not keyed by its files any more).
-_SHAPES_KEY = "scgraph_shapes_key"
+    return cache.cached_graph("shapes", paths, build, keep_namespaces=True)
 
 
 def load_base_graph(root: Path) -> Graph:
@@ -192,20 +182,22 @@ def validate(data: Graph | Dataset, shapes: Graph | None = None, ontology: Graph
     for g in (data, ontology) if ontology is not None else (data,):
         for t in g:
             scratch.add(t)
-    keyed = getattr(shapes, _SHAPES_KEY, None)
-    if focus is None and keyed is not None and keyed[1] == len(shapes):
+    shapes_key = cache.entry_key(shapes)
+    if focus is None and shapes_key is not None:
         digest = cache.data_digest(scratch)
         if digest is not None:  # the same data and shapes: the report of the last validation
-            return _report(cache.cached_report(keyed[0], inference, digest,
+            return _report(cache.cached_report(shapes_key, inference, digest,
                                                lambda: _validate_scratch(scratch, shapes, inference, None).graph))
     return _validate_scratch(scratch, shapes, inference, focus)
 
 
 def _report(graph: Graph) -> ValidationReport:
-    """The report :func:`_validate_scratch` makes, from its graph."""
+    """The report of a report graph (its conformance set from its results: only violations
+    make data not conform)."""
     results = _results(graph)
-    return ValidationReport(conforms=not any(r.severity == SH.Violation for r in results),
-                            results=results, graph=graph)
+    conforms = not any(r.severity == SH.Violation for r in results)
+    graph.set((next(graph.subjects(RDF.type, SH.ValidationReport)), SH.conforms, Literal(conforms)))
+    return ValidationReport(conforms=conforms, results=results, graph=graph)
 
 
 #: The nodes that the shapes' own targets are cut down to, while a validation runs with them.
@@ -279,11 +271,7 @@ def _validate_scratch(scratch: Graph, shapes: Graph, inference: str, focus: Iter
             continue
         if focus_set is None or report.value(node, SH.focusNode) in focus_set:
             nodes.append(node)
-    kept = _report_graph(report, set(nodes), conforms=True)
-    results = _results(kept)
-    conforms = not any(r.severity == SH.Violation for r in results)
-    kept.set((next(kept.subjects(RDF.type, SH.ValidationReport)), SH.conforms, Literal(conforms)))
-    return ValidationReport(conforms=conforms, results=results, graph=kept)
+    return _report(_report_graph(report, set(nodes), conforms=True))
 
 
 def validate_files(paths: Sequence[Path | str], *, shapes: Graph | None = None,
