@@ -1,14 +1,19 @@
-"""``scgraph query -f csv`` and ``-f tsv`` on an embedded Oxigraph store: Oxigraph writes the
-answer as it reads the rows (bulk exports at the store's row rate, issue 18), through
-:class:`scgraph.results.StreamGuard`, and the bytes are scgraph's own CSV and TSV
-(:func:`scgraph.results.to_csv`, :func:`~scgraph.results.to_tsv`): on the curated build, on the
-sample registry, and where Oxigraph's writers differ (CSV: an IRI holding a comma, which it
-leaves unquoted, and a one-column row with an empty or unbound value, which it writes as an
-empty line; TSV: numbers and booleans, which it abbreviates)."""
+"""``scgraph query -f csv``, ``-f tsv`` and ``-f json`` on an embedded Oxigraph store: the answer
+is written as the store gives the rows (bulk exports at the store's row rate, issue 18), and the
+bytes are scgraph's own CSV, TSV and JSON (:func:`scgraph.results.to_csv`,
+:func:`~scgraph.results.to_tsv`, :func:`~scgraph.results.to_json`): on the curated build, on the
+sample registry, and where Oxigraph's writers, which write the CSV and TSV through
+:class:`scgraph.results.StreamGuard`, differ (CSV: an IRI holding a comma, which it leaves
+unquoted, and a one-column row with an empty or unbound value, which it writes as an empty
+line; TSV: numbers and booleans, which it abbreviates). The JSON is scgraph's template writer
+(:func:`scgraph.terms.json_select`), checked here against ``json.dumps`` of the whole
+document."""
 
 from __future__ import annotations
 
 import io
+import json
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -43,7 +48,12 @@ def ours(store: OxigraphStore, query: catalogue.Query, params: dict[str, str] | 
 
 def same_unordered(a: bytes, b: bytes, fmt: str = "csv") -> bool:
     """The same header and the same lines, in any order (the analysis exports have no ORDER BY:
-    two runs may give their rows in two orders)."""
+    two runs may give their rows in two orders); in JSON, the same variables and bindings."""
+    if fmt == "json":
+        da, db = json.loads(a), json.loads(b)
+        key = lambda b: json.dumps(b, sort_keys=True)  # noqa: E731
+        return (da["head"] == db["head"] and len(a) == len(b)
+                and sorted(map(key, da["results"]["bindings"])) == sorted(map(key, db["results"]["bindings"])))
     end = b"\r\n" if fmt == "csv" else b"\n"
     la, lb = a.split(end), b.split(end)
     return la[0] == lb[0] and sorted(la) == sorted(lb) and len(a) == len(b)
@@ -90,14 +100,15 @@ def test_sample_registry_questions_stream_the_expected_bytes(sample, name):
     assert got.replace(b"\r\n", b"\n") == (EXPECTED / "registry" / f"{name}.csv").read_bytes()
 
 
+@pytest.mark.parametrize("fmt", ["tsv", "json"])
 @pytest.mark.parametrize("name", QUESTIONS)
-def test_questions_stream_scgraphs_tsv(curated, sample, name):
+def test_questions_stream_scgraphs_tsv_and_json(curated, sample, name, fmt):
     for store in (curated, sample):
-        got = streamed(store, QUERIES[name], PARAMS.get(name), "tsv")
-        assert got == ours(store, QUERIES[name], PARAMS.get(name), "tsv")
+        got = streamed(store, QUERIES[name], PARAMS.get(name), fmt)
+        assert got == ours(store, QUERIES[name], PARAMS.get(name), fmt)
 
 
-@pytest.mark.parametrize("fmt", ["csv", "tsv"])
+@pytest.mark.parametrize("fmt", ["csv", "tsv", "json"])
 @pytest.mark.parametrize("name", EXPORTS)
 def test_analysis_exports_stream_scgraphs_bytes(curated, sample, name, fmt):
     for store in (curated, sample):
@@ -105,6 +116,81 @@ def test_analysis_exports_stream_scgraphs_bytes(curated, sample, name, fmt):
         assert same_unordered(got, want, fmt), name
         if name in ("analysis_edges", "analysis_nodes", "analysis_labels"):
             assert got.count(b"\n") > 100, name
+
+
+_CHARS = "aZ09 \"\\/\b\f\n\r\t\x00\x1f\x7f\u00e9\u2028\u2029\U0001f600\ud7ff,;:{}[]"
+
+
+def _random_cell(rng: random.Random) -> tuple[str, str, str, str] | None:
+    text = "".join(rng.choice(_CHARS) for _ in range(rng.randrange(6)))
+    return rng.choice([
+        None,
+        ("uri", "http://example.org/" + text, "", ""),
+        ("bnode", "b" + str(rng.randrange(99)), "", ""),
+        ("literal", text, "", "http://www.w3.org/2001/XMLSchema#string"),
+        ("literal", text, "", ""),
+        ("literal", text, rng.choice(["en", "de-at"]), "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"),
+        ("literal", text, "", "http://www.w3.org/2001/XMLSchema#integer"),
+        ("triple", "<< <a> <b> <c> >>", "", ""),
+    ])
+
+
+def _document(variables: list[str], rows: list[list[tuple[str, str, str, str] | None]]) -> dict:
+    """The results document as json.dumps would be given it (what write_select built before)."""
+    def term(cell: tuple[str, str, str, str]) -> dict[str, str]:
+        kind, value, lang, datatype = cell
+        out = {"type": kind if kind in ("uri", "bnode") else "literal", "value": value}
+        if kind not in ("uri", "bnode"):
+            if lang:
+                out["xml:lang"] = lang
+            elif datatype and datatype != "http://www.w3.org/2001/XMLSchema#string":
+                out["datatype"] = datatype
+        return out
+    return {"head": {"vars": variables}, "results": {"bindings": [
+        {v: term(c) for v, c in zip(variables, row) if c is not None} for row in rows]}}
+
+
+@pytest.mark.parametrize("indent", [None, 2, 4])
+def test_json_template_writes_what_json_dumps_writes(indent):
+    """The template writer against ``json.dumps(..., ensure_ascii=False, indent=...)`` of the
+    whole document: no variables, no rows, empty rows, every kind of term, and escapes (quote,
+    backslash, control characters, line and paragraph separators, characters past the BMP)."""
+    from scgraph.terms import write_json_select, write_select
+
+    rng = random.Random(18)
+    cases = [([], []), ([], [[]]), (["a"], []), (["a"], [[None]]), (["a", "b"], [[None, None], [None, None]])]
+    for _ in range(300):
+        variables = ["v" + "".join(rng.choice("xyzé_1") for _ in range(rng.randrange(1, 4)))
+                     for _ in range(rng.randrange(4))]
+        variables = list(dict.fromkeys(variables))
+        cases.append((variables, [[_random_cell(rng) for _ in variables] for _ in range(rng.randrange(4))]))
+    checked = 0
+    for variables, rows in cases:
+        want = json.dumps(_document(variables, rows), ensure_ascii=False, indent=indent)
+        want += "\n" if indent is not None else ""
+        assert write_select("json", variables, rows, indent=indent).decode("utf-8") == want, (variables, rows)
+        out = io.BytesIO()
+        write_json_select(variables, rows, out, indent=indent, batch=2)
+        assert out.getvalue() == want.encode("utf-8"), (variables, rows)
+        if all(c is None or (c[0] != "triple" and (c[0] != "literal" or c[3])) for row in rows for c in row):
+            try:
+                terms = [[_ox_term(c) for c in row] for row in rows]  # as a store gives them
+            except ValueError:  # a character no IRI may hold
+                continue
+            checked += 1
+            assert write_select("json", variables, terms, indent=indent).decode("utf-8") == want, (variables, rows)
+    assert checked > 50, checked
+
+
+def _ox_term(cell: tuple[str, str, str, str] | None) -> ox.NamedNode | ox.BlankNode | ox.Literal | None:
+    if cell is None:
+        return None
+    kind, value, lang, datatype = cell
+    if kind == "uri":
+        return ox.NamedNode(value)
+    if kind == "bnode":
+        return ox.BlankNode(value)
+    return ox.Literal(value, language=lang) if lang else ox.Literal(value, datatype=ox.NamedNode(datatype))
 
 
 def test_the_command_writes_the_stream_to_stdout(sample_build, sample):
@@ -121,6 +207,8 @@ def test_the_command_writes_the_stream_to_stdout(sample_build, sample):
     assert run("projects_per_country") == expected
     assert same_unordered(run("analysis_nodes"), ours(sample, QUERIES["analysis_nodes"]))
     assert run("projects_per_country", "-f", "tsv") == ours(sample, QUERIES["projects_per_country"], fmt="tsv")
+    assert run("projects_per_country", "-f", "json") == ours(sample, QUERIES["projects_per_country"], fmt="json")
+    assert same_unordered(run("analysis_edges", "-f", "json"), ours(sample, QUERIES["analysis_edges"], fmt="json"), "json")
 
 
 # --------------------------------------------------------------------------- Oxigraph's two differences
@@ -231,9 +319,9 @@ def test_tsv_numbers_and_booleans_in_full():
 
 def test_streamed_literals_are_the_stores_lexical_forms():
     """Where rdflib rewrites a literal's lexical form (a double as Python's float, a UTC time's
-    Z as +00:00, a date's timezone dropped), the streamed CSV and TSV keep the store's, as
-    'scgraph serve' writes it (docs/cli.md, "Output formats"); the table and JSON, made from
-    rdflib terms, show rdflib's."""
+    Z as +00:00, a date's timezone dropped), the streamed CSV, TSV and JSON keep the store's, as
+    'scgraph serve' writes it (docs/cli.md, "Output formats"); the table, made from rdflib
+    terms, shows rdflib's."""
     from scgraph.terms import write_select
 
     store = OxigraphStore()
@@ -244,9 +332,12 @@ def test_streamed_literals_are_the_stores_lexical_forms():
     query = _query("SELECT ?o WHERE { ?s ?p ?o } ORDER BY ?s")
     assert streamed(store, query) == b"o\r\n1500\r\n2023-06-06T09:00:00Z\r\n2023-06-06Z\r\n"
     assert ours(store, query) == b"o\r\n1500.0\r\n2023-06-06T09:00:00+00:00\r\n2023-06-06\r\n"
-    for fmt in ("csv", "tsv"):  # the endpoint's writer, over the store's own terms
+    assert b'"value": "2023-06-06T09:00:00Z"' not in ours(store, query, fmt="json")
+    assert b'"value": "2023-06-06T09:00:00Z"' in streamed(store, query, fmt="json")
+    for fmt in ("csv", "tsv", "json"):  # the endpoint's writer, over the store's own terms
         res = store.store.query(query.sparql, use_default_graph_as_union=True)
-        assert streamed(store, query, fmt=fmt) == write_select(fmt, ["o"], [[sol[0]] for sol in res]), fmt
+        assert streamed(store, query, fmt=fmt) == write_select(
+            fmt, ["o"], [[sol[0]] for sol in res], indent=2 if fmt == "json" else None), fmt
     store.close()
 
 

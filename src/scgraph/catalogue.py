@@ -277,11 +277,12 @@ def run(store: Store, query: Query, params: dict[str, str] | None = None,
 
 def run_streamed(store: Store, query: Query, out: BinaryIO, format: str = "csv",
                  params: dict[str, str] | None = None, allow_service: Iterable[str] = ()) -> QueryResult | None:
-    """:func:`run`, with the answer of a SELECT on an embedded Oxigraph store written as CSV or
-    TSV (``format``) to ``out`` by Oxigraph itself, streamed at the store's row rate, through
-    :class:`scgraph.results.StreamGuard`: the bytes :func:`scgraph.results.to_csv` or
-    :func:`~scgraph.results.to_tsv` write for the answer (tests/test_exports_csv.py); returns
-    None then. Any other store or query form: the :class:`QueryResult`, for the caller to
+    """:func:`run`, with the answer of a SELECT on an embedded Oxigraph store written to ``out``
+    as the store gives the rows (``format``: CSV or TSV by Oxigraph itself, through
+    :class:`scgraph.results.StreamGuard`; JSON by :func:`scgraph.terms.write_json_select`): the
+    bytes :func:`scgraph.results.to_csv`, :func:`~scgraph.results.to_tsv` or
+    :func:`~scgraph.results.to_json` write for the answer (tests/test_exports_csv.py), literals
+    in the store's lexical form; returns None then. Any other store or query form: the :class:`QueryResult`, for the caller to
     format."""
     from .store import OxigraphStore
 
@@ -290,6 +291,8 @@ def run_streamed(store: Store, query: Query, out: BinaryIO, format: str = "csv",
         return store.query(query.sparql, bound)
     from .results import GUARDS, CommaInIri, finish_csv
 
+    if format == "json":  # scgraph's own writer: nothing to check
+        return store.write_select(query.sparql, bound, out, format)
     guard = GUARDS[format](out)
     try:
         # a stream with write(): all Oxigraph's writer needs

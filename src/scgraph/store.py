@@ -34,7 +34,7 @@ from .layout import StoreSpec, check_store, lost_store
 from .errors import QueryError, StoreError
 from .namespaces import GRAPH, SD, bind_prefixes
 from .sparql_guard import first_keyword, scan
-from .terms import QuadLike, from_json, from_ox, graph_id, ox_quad, rdflib_quad, to_ox
+from .terms import QuadLike, from_json, from_ox, graph_id, ox_quad, rdflib_quad, to_ox, write_json_select
 
 
 @dataclass
@@ -348,16 +348,21 @@ class OxigraphStore:
 
     def write_select(self, sparql: str, bindings: dict[str, Node], stream: BinaryIO,
                      format: str = "csv") -> QueryResult | None:
-        """Write the answer of a SELECT as SPARQL CSV or TSV (``format``) to ``stream`` with
-        Oxigraph's own writer, as fast as the store gives rows (no term is made in Python: bulk
-        exports stream); return None. An ASK or CONSTRUCT answer is returned as :meth:`query`
-        returns it instead. ``stream`` is the caller's (standard output, through
-        :class:`scgraph.results.StreamGuard`), not a file this writes."""
-        fmt = {"csv": ox.QueryResultsFormat.CSV, "tsv": ox.QueryResultsFormat.TSV}[format]
+        """Write the answer of a SELECT as SPARQL CSV, TSV or JSON (``format``) to ``stream``
+        as the store gives the rows (bulk exports stream); return None. CSV and TSV are
+        Oxigraph's own writers (no term is made in Python); JSON is
+        :func:`scgraph.terms.write_json_select`, indented as ``scgraph query`` prints it (a
+        template per row over Oxigraph's terms). An ASK or CONSTRUCT answer is returned as
+        :meth:`query` returns it instead. ``stream`` is the caller's (standard output, through
+        :class:`scgraph.results.StreamGuard` for CSV and TSV), not a file this writes."""
         try:
             res = self._run(sparql, bindings)
             if isinstance(res, ox.QuerySolutions):
-                res.serialize(stream, format=fmt)
+                if format == "json":
+                    write_json_select([v.value for v in res.variables], res, stream, indent=2)
+                else:
+                    res.serialize(stream, format={"csv": ox.QueryResultsFormat.CSV,
+                                                  "tsv": ox.QueryResultsFormat.TSV}[format])
                 return None
         except (SyntaxError, RuntimeError) as e:
             raise query_error(e) from None

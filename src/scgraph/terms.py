@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Iterable, Sequence
-from typing import Any, NamedTuple
+from collections.abc import Iterable, Iterator, Sequence
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
+from typing import Any, BinaryIO, NamedTuple
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
@@ -219,18 +220,6 @@ def nt_term(cell: Cell) -> str:
 # =========================================================================== SPARQL results
 
 
-def _json_term(cell: tuple[str, str, str, str]) -> dict[str, str]:
-    kind, value, lang, datatype = cell
-    if kind in ("uri", "bnode"):
-        return {"type": kind, "value": value}
-    out = {"type": "literal", "value": value}
-    if lang:
-        out["xml:lang"] = lang
-    elif datatype and datatype != _XSD_STRING:
-        out["datatype"] = datatype
-    return out
-
-
 def _xml_term(cell: tuple[str, str, str, str]) -> str:
     e = html.escape
     kind, value, lang, datatype = cell
@@ -276,11 +265,9 @@ def write_select(fmt: str, variables: Sequence[str], rows: Iterable[Sequence[Any
     tests/test_catalogue.py), and its CSV leaves an IRI with a comma unquoted
     (tests/test_catalogue.py). The terms of TSV are escaped as Oxigraph writes them.
     """
-    cells = [[to_cell(t) for t in row] for row in rows]
     if fmt == "json":
-        doc = {"head": {"vars": list(variables)}, "results": {"bindings": [
-            {v: _json_term(c) for v, c in zip(variables, row) if c is not None} for row in cells]}}
-        return _json_bytes(doc, indent)
+        return "".join(json_select(variables, rows, indent)).encode("utf-8")
+    cells = [[to_cell(t) for t in row] for row in rows]
     if fmt == "xml":
         parts = ['<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">\n<head>']
         parts += [f'<variable name="{v}"/>' for v in variables]
@@ -326,6 +313,73 @@ def write_boolean(fmt: str, value: bool | ox.QueryBoolean, *, indent: int | None
     if fmt == "csv":
         return f"_askResult\r\n{word}\r\n".encode()
     return f"?_askResult\n{word}\n".encode()
+
+
+def json_select(variables: Sequence[str], rows: Iterable[Sequence[Any]],
+                indent: int | None = None) -> Iterator[str]:
+    """The text of :func:`write_select`'s JSON, in pieces as ``rows`` are read (a bulk export
+    streams): the bytes ``json.dumps(doc, ensure_ascii=False, indent=indent)`` gives for the
+    whole document (tests/test_results_formats.py), with no document held. A piece per row,
+    written with a template for the layout (``json.dumps`` with an indent runs its pure-Python
+    encoder: several times the cost of a row read from the store)."""
+    head = json.dumps({"head": {"vars": list(variables)}}, ensure_ascii=False, indent=indent)
+    if indent is None:
+        pad = ["", "", "", "", "", ""]
+        comma = ", "
+    else:
+        pad = ["\n" + " " * (indent * depth) for depth in range(6)]
+        comma = ","
+    keys = [encode_basestring(v) + ": " for v in variables]
+    term_sep = comma + pad[5]
+    term_end = pad[4] + "}"
+    key_sep = comma + pad[4]
+    row_start = "{" + pad[4]
+    row_end = pad[3] + "}"
+    yield head[: -len(pad[0]) - 1] + comma + pad[1] + '"results": {' + pad[2] + '"bindings": ['
+    uri = "{" + pad[5] + '"type": "uri"' + term_sep + '"value": '
+    bnode = "{" + pad[5] + '"type": "bnode"' + term_sep + '"value": '
+    literal = "{" + pad[5] + '"type": "literal"' + term_sep + '"value": '
+    lang_key, datatype_key = term_sep + '"xml:lang": ', term_sep + '"datatype": '
+    named, ox_literal = ox.NamedNode, ox.Literal  # a store's terms, the bulk case, without to_cell
+    sep = pad[3]
+    for row in rows:
+        parts = []
+        for key, term in zip(keys, row):
+            if term is None:
+                continue
+            if type(term) is named:
+                parts.append(key + uri + encode_basestring(term.value) + term_end)
+                continue
+            if type(term) is ox_literal:
+                value, lang, datatype = term.value, term.language, term.datatype.value
+                kind = "literal"
+            else:
+                cell = to_cell(term)
+                assert cell is not None  # None was skipped above
+                kind, value, lang, datatype = cell
+            text = (uri if kind == "uri" else bnode if kind == "bnode" else literal) + encode_basestring(value)
+            if kind not in ("uri", "bnode"):
+                if lang:
+                    text += lang_key + encode_basestring(lang)
+                elif datatype and datatype != _XSD_STRING:
+                    text += datatype_key + encode_basestring(datatype)
+            parts.append(key + text + term_end)
+        yield sep + (row_start + key_sep.join(parts) + row_end if parts else "{}")
+        sep = comma + pad[3]
+    end = "]" if sep == pad[3] else pad[2] + "]"  # an empty list closes where it opens
+    yield end + pad[1] + "}" + pad[0] + "}" + ("\n" if indent is not None else "")
+
+
+def write_json_select(variables: Sequence[str], rows: Iterable[Sequence[Any]], out: BinaryIO,
+                      indent: int | None = None, batch: int = 512) -> None:
+    """:func:`json_select` written to ``out`` as UTF-8, ``batch`` rows at a time."""
+    pieces: list[str] = []
+    for piece in json_select(variables, rows, indent):
+        pieces.append(piece)
+        if len(pieces) >= batch:
+            out.write("".join(pieces).encode("utf-8"))
+            pieces.clear()
+    out.write("".join(pieces).encode("utf-8"))
 
 
 def _json_bytes(doc: dict, indent: int | None) -> bytes:

@@ -31,7 +31,7 @@ def _params(values: list[str]) -> dict[str, str]:
 
 def query_cmd(
     name: Annotated[str, typer.Argument(help="Query name from the catalogue (see 'scgraph queries') or path to a .rq file.", show_default=False)],
-    format: Annotated[Format, typer.Option("--format", "-f", help="Output format: a text table, or SPARQL 1.1 results in CSV, TSV or JSON. From an embedded Oxigraph store, csv and tsv stream: Oxigraph writes them as it reads the rows (bulk exports), literals in the store's lexical form as 'scgraph serve' writes them (the table and json show rdflib's: a double 1.5E3 as 1500.0, a time's Z as +00:00).")] = Format.table,
+    format: Annotated[Format, typer.Option("--format", "-f", help="Output format: a text table, or SPARQL 1.1 results in CSV, TSV or JSON. From an embedded Oxigraph store, csv, tsv and json stream: they are written as the store gives the rows (bulk exports), literals in the store's lexical form as 'scgraph serve' writes them (the table shows rdflib's: a double 1.5E3 as 1500.0, a time's Z as +00:00).")] = Format.table,
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help="Query parameter as NAME=VALUE; repeat for several.")] = None,
     build_dir: Annotated[Path, typer.Option("--build-dir", help="Folder with dataset.nq from 'scgraph build'; without it the graph is built in memory.")] = Path("build"),
     store: Annotated[str | None, typer.Option("--store", callback=store_spec, help=f"Where the graph is: {STORE_SPECS}; default oxigraph:BUILD_DIR/store if it exists, else BUILD_DIR/dataset.nq loaded into an in-memory Oxigraph store (memory: into rdflib).")] = None,
@@ -53,8 +53,8 @@ def query_cmd(
     try:
         if not isinstance(st, SparqlStore) and st.is_empty():  # memory or a new embedded store
             fill_store(st, build_dir, quiet)
-        if format in (Format.csv, Format.tsv):  # bulk exports: Oxigraph writes them as it reads
-            import sys  # the rows (through scgraph.results.StreamGuard: scgraph's bytes)
+        if format is not Format.table:  # bulk exports: written as the store gives the rows
+            import sys  # (CSV and TSV by Oxigraph, through scgraph.results.StreamGuard)
 
             sys.stdout.flush()
             result = catalogue.run_streamed(st, q, sys.stdout.buffer, format.value, params, allowed)
