@@ -34,7 +34,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from children import run_child as _run_child
+from children import run_child_cpu as _run_child
 from sections import replace_section
 
 REPO = Path(__file__).resolve().parents[1]
@@ -69,8 +69,9 @@ sys.exit(main())
 """
 
 
-def run_child(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
-    """:func:`children.run_child`, its errors named after this benchmark."""
+def run_child(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, float, float, str]:
+    """:func:`children.run_child_cpu` (wall s, peak MiB, CPU s, output), its errors named after
+    this benchmark."""
     return _run_child(argv, who="bench/build_floor.py", env=env)
 
 
@@ -81,14 +82,14 @@ def measure(size: int, work: Path, modes: list[str]) -> dict[str, Any]:
     load = {"start": os.getloadavg()[0]}
     run_child([sys.executable, str(REPO / "bench" / "generate_cordis.py"), str(data), "--projects", str(size)])
     scgraph = str(BIN / "scgraph")
-    t_import, m_import, _ = run_child([scgraph, "import", "cordis", str(data), "--build-dir", str(build), "-q"])
+    t_import, m_import, c_import, _ = run_child([scgraph, "import", "cordis", str(data), "--build-dir", str(build), "-q"])
     nq = build / "registry" / "cordis.nq"
     quads_file = sum(1 for _ in nq.open("rb"))
     empty = work / "floor-store"
     shutil.rmtree(empty, ignore_errors=True)
-    t_cli, m_cli, _ = run_child([str(BIN / "oxigraph"), "load", "--location", str(empty), "--file", str(nq)])
+    t_cli, m_cli, c_cli, _ = run_child([str(BIN / "oxigraph"), "load", "--location", str(empty), "--file", str(nq)])
     shutil.rmtree(empty, ignore_errors=True)
-    t_py, m_py, out = run_child([sys.executable, "-c", PY_FLOOR, str(empty), str(nq)])
+    t_py, m_py, c_py, out = run_child([sys.executable, "-c", PY_FLOOR, str(empty), str(nq)])
     floor_quads = int(out.strip())
     shutil.rmtree(empty, ignore_errors=True)
     timings_file = work / "timings.json"
@@ -98,18 +99,20 @@ def measure(size: int, work: Path, modes: list[str]) -> dict[str, Any]:
         shutil.rmtree(copy, ignore_errors=True)
         shutil.copytree(build, copy)  # the imported registry file, nothing built yet
         started = os.getloadavg()[0]
-        t_build, m_build, _ = run_child([sys.executable, "-c", BUILD, str(timings_file), "build", "--out",
+        t_build, m_build, c_build, _ = run_child([sys.executable, "-c", BUILD, str(timings_file), "build", "--out",
                                          str(copy), "-q", "--inferred", mode])
         built = json.loads(timings_file.read_text())
         builds[mode] = {"store_quads": built["asserted"] + built["inferred"], "inferred": built["inferred"],
-                        "build_s": t_build, "build_mib": m_build, "stages": built["timings"],
+                        "build_s": t_build, "build_mib": m_build, "build_cpu_s": c_build,
+                        "stages": built["timings"],
                         "load": {"start": started, "end": os.getloadavg()[0]}}
         shutil.rmtree(copy, ignore_errors=True)
     load["end"] = os.getloadavg()[0]
     row: dict[str, Any] = {
         "projects": size, "registry_lines": quads_file, "registry_quads": floor_quads,
-        "import_s": t_import, "import_mib": m_import, "oxigraph_load_s": t_cli,
-        "oxigraph_load_mib": m_cli, "bulk_load_s": t_py, "bulk_load_mib": m_py,
+        "import_s": t_import, "import_mib": m_import, "import_cpu_s": c_import, "oxigraph_load_s": t_cli,
+        "oxigraph_load_mib": m_cli, "oxigraph_load_cpu_s": c_cli, "bulk_load_s": t_py,
+        "bulk_load_mib": m_py, "bulk_load_cpu_s": c_py,
         "builds": builds, "load": load}
     print(json.dumps(row), file=sys.stderr, flush=True)
     shutil.rmtree(build, ignore_errors=True)
@@ -122,7 +125,8 @@ STAGES = [
     ("curated: assemble, reason, pySHACL", ("assemble", "infer", "validate")),
     ("registry sources, curated graphs written out", ("store-copy", "store-prepare")),
     ("first pass of the stream reasoner", ("reason-read",)),
-    ("local rules (to a file), then the bulk load", ("store-load",)),
+    ("local rules, to a file", ("reason-derive",)),
+    ("the bulk load", ("store-load",)),
     ("transitivity", ("reason-transitivity",)),
     ("equality and consistency", ("reason-consistency",)),
     ("registry checks (queries/checks)", ("store-check",)),
@@ -187,6 +191,16 @@ def section(rows: list[dict[str, Any]], command: str) -> str:
                 f"{load_s / floor:.2f}x, for {int(b['store_quads']) / int(r['registry_quads']):.2f}x "
                 f"the quads ({b['inferred']:,} of them inferred); the build's peak is "
                 f"{float(b['build_mib']) - float(r['oxigraph_load_mib']):.0f} MiB above the floor's.")
+            if "build_cpu_s" in b and "import_cpu_s" in r:
+                cores = os.cpu_count() or 1
+                cpu = float(r["import_cpu_s"]) + float(b["build_cpu_s"])
+                lines.append(
+                    f"CPU time (user + system): the floor {float(r['oxigraph_load_cpu_s']):.1f} s in "
+                    f"{floor:.1f} s of wall time ({float(r['oxigraph_load_cpu_s']) / floor:.2f} cores busy), "
+                    f"the import {float(r['import_cpu_s']):.1f} s, the build {float(b['build_cpu_s']):.1f} s; "
+                    f"import + build is {cpu / float(r['oxigraph_load_cpu_s']):.2f}x the floor's CPU time. "
+                    f"On {cores} cores, even with every part overlapped, import + build cannot take "
+                    f"less than {cpu / cores:.1f} s: {cpu / cores / floor:.2f}x the floor's wall time.")
             lines.append("")
     lines.append(END)
     return "\n".join(lines) + "\n"

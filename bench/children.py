@@ -19,6 +19,14 @@ def run_child(argv: list[str], *, who: str = "bench", env: dict[str, str] | None
     this one's); return its wall seconds, its own peak resident memory (MiB) and its standard
     output. Both outputs go through temporary files, so a talkative child cannot block on a full
     pipe. A non-zero exit stops the benchmark with the end of the child's error, named ``who``."""
+    wall, mib, _cpu, text = run_child_cpu(argv, who=who, env=env)
+    return wall, mib, text
+
+
+def run_child_cpu(argv: list[str], *, who: str = "bench", env: dict[str, str] | None = None
+                  ) -> tuple[float, float, float, str]:
+    """:func:`run_child`, with the child's CPU seconds (user + system, all its threads and
+    the children it waited for) before its output."""
     t = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(argv, stdout=out, stderr=err, cwd=REPO, env=env)
@@ -31,7 +39,7 @@ def run_child(argv: list[str], *, who: str = "bench", env: dict[str, str] | None
         text, error = out.read().decode(errors="replace"), err.read().decode(errors="replace")
     if code != 0:
         sys.exit(f"{who}: {' '.join(argv)} exited {code}: {error.strip()[-600:]}")
-    return wall, usage.ru_maxrss / 1024, text
+    return wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, text
 
 
 def folder_bytes(path: Path) -> int:
