@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import BinaryIO, Protocol, TypeGuard, runtime_checkable
 
 import pyoxigraph as ox
-from rdflib import Dataset, Graph, Literal, URIRef, Variable
+from rdflib import BNode, Dataset, Graph, Literal, URIRef, Variable
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.term import Node
 
@@ -650,6 +650,14 @@ def paged_query(text: str, variables: Sequence[str]) -> tuple[str, str] | None:
     return prologue, f"{body[:end]}{tail[:cut]}{order} {keys} {tail[cut:]}"
 
 
+def _own_limit(text: str) -> bool:
+    """Whether the SELECT ``text`` has a LIMIT or an OFFSET of its own (after its WHERE group)."""
+    _, body = _split_prologue(text)
+    groups = _top_level_groups(body)
+    return bool(groups) and re.search(r"\b(?:LIMIT|OFFSET)\b", _strip_comments(body[groups[-1][1] + 1:]),
+                                      re.IGNORECASE) is not None
+
+
 def order_keys(text: str, variables: Sequence[str]) -> str | None:
     """The keys of ``text``'s own top-level ``ORDER BY`` ('' when it has none), or None when
     they read a variable the query does not project (so they cannot be applied to its rows)."""
@@ -925,7 +933,7 @@ class SparqlStore:
             form += [("named-graph-uri", str(g)) for g in (named or [NO_GRAPH])]
         result, cap = self._post_query(text, form)
         if result.kind == "select" and cap is not None and len(result.rows) >= cap:
-            return self._paged(text, result.vars, cap, form)
+            return self._paged(text, result.vars, cap, form, result.rows)
         if result.kind == "graph" and result.graph is not None and len(result.graph):
             if self._maybe_capped(len(result.graph)):
                 raise StoreError(_cap_advice(self.max_rows, self.query_url))
@@ -949,9 +957,12 @@ class SparqlStore:
         return self._result(ctype, body), (int(cap) if cap.isdigit() else None)
 
     def _paged(self, text: str, variables: list[str], cap: int,
-               form: list[tuple[str, str]]) -> QueryResult:
+               form: list[tuple[str, str]],
+               first: Sequence[tuple[Node | None, ...]] | None = None) -> QueryResult:
         """All rows of a SELECT whose answer was cut at ``cap``, read in pages below the cap,
-        ordered on every projected variable (the order of the query's own ORDER BY first)."""
+        ordered on every projected variable (the order of the query's own ORDER BY first).
+        ``first``: the rows of the cut answer, which must all be among the rows read (else a
+        StoreError: the engine answered the ordered query otherwise)."""
         split = paged_query(text, variables)
         if split is None:
             raise StoreError(_cap_advice(cap, self.query_url))
@@ -960,6 +971,14 @@ class SparqlStore:
             rows = []
             for page in self._pages(split, variables, cap, form):
                 rows.extend(page)
+        if first is not None and not _own_limit(text) and not {
+                r for r in first if not any(isinstance(x, BNode) for x in r)} <= set(rows):
+            # the pages are the query ordered: an engine that orders it wrongly (Virtuoso 7.2
+            # shifts the columns of some ordered unions of sub-selects) gives other rows
+            raise StoreError(f"the SPARQL endpoint {self.query_url} gave other rows for this "
+                             f"query in pages than in its first, cut answer (of {cap:,} rows): the "
+                             "engine orders this query wrongly; raise its row cap "
+                             "(Virtuoso: ResultSetMaxRows) to read it whole")
         return QueryResult(vars=variables, rows=rows)
 
     def _scratch_pages(self, text: str, split: tuple[str, str], variables: list[str], cap: int,
