@@ -118,7 +118,7 @@ def test_usage_errors_exit_2(args):
 @pytest.mark.parametrize("args, message", [
     (["query", "units_of", "-p", "org=id:org/ec", "--store", "nowhere"],
      "Invalid value for '--store': unknown store 'nowhere'; use memory, oxigraph, oxigraph:PATH or "
-     "sparql:URL[;update=URL][;store=URL] (docs/serving.md) (see 'scgraph query --help')"),
+     "sparql:URL[;update=URL][;store=URL][;dataset=union] (docs/serving.md) (see 'scgraph query --help')"),
     (["build", "--store", "sparql:"],
      "Invalid value for '--store': missing endpoint URL in 'sparql:'; write sparql:http://HOST:PORT/... "
      "(see 'scgraph build --help')"),

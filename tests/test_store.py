@@ -113,7 +113,7 @@ def test_oxigraph_on_disk_keeps_the_data(tmp_path):
 
 
 @pytest.mark.parametrize("spec, message", [
-    ("postgres", "unknown store 'postgres'; use memory, oxigraph, oxigraph:PATH or sparql:URL[;update=URL][;store=URL] (docs/serving.md)"),
+    ("postgres", "unknown store 'postgres'; use memory, oxigraph, oxigraph:PATH or sparql:URL[;update=URL][;store=URL][;dataset=union] (docs/serving.md)"),
     ("sparql:", "missing endpoint URL in 'sparql:'; write sparql:http://HOST:PORT/..."),
     ("sparql:ftp://x/query", "bad SPARQL endpoint URL 'ftp://x/query'; use http://HOST:PORT/..."),
     ("sparql:http://x/query;graphs=1", "bad remote store option 'graphs=1'; use ;update=URL, ;store=URL or ;dataset=union"),

@@ -37,7 +37,7 @@ from . import files
 from .errors import StoreError
 
 #: The forms of ``--store``, for help texts and errors.
-STORE_SPECS = "memory, oxigraph, oxigraph:PATH or sparql:URL[;update=URL][;store=URL] (docs/serving.md)"
+STORE_SPECS = "memory, oxigraph, oxigraph:PATH or sparql:URL[;update=URL][;store=URL][;dataset=union] (docs/serving.md)"
 STORE_KINDS = ("memory", "oxigraph", "sparql")
 
 

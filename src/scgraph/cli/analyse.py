@@ -43,7 +43,7 @@ class ExportChoice(str, Enum):
 
 BuildDir = Annotated[Path, typer.Option("--build-dir", help="Folder with dataset.nq from 'scgraph build'; without it the graph is built in memory.")]
 Data = Annotated[list[Path] | None, typer.Option("--data", help="Analyse these RDF files instead of the build (TriG/N-Quads keep their named graphs); repeat for several.")]
-StoreOpt = Annotated[str | None, typer.Option("--store", callback=check_store, help=f"Where the graph is read with SPARQL: {STORE_SPECS}; default oxigraph:BUILD_DIR/store if the build has one (registry data), else the build's dataset.nq loaded into an in-memory Oxigraph store. sparql:URL[;update=URL][;store=URL][;dataset=union] names a SPARQL server's query, update and Graph Store endpoints (;dataset=union: it holds scgraph's graphs only, its default graph their union) ('analyse' writes graph:analysis back there; docs/serving.md).", show_default=False)]
+StoreOpt = Annotated[str | None, typer.Option("--store", callback=check_store, help=f"Where the graph is read with SPARQL: {STORE_SPECS}; default oxigraph:BUILD_DIR/store if the build has one (registry data), else the build's dataset.nq loaded into an in-memory Oxigraph store. sparql:URL names a SPARQL server's query, update and Graph Store endpoints (;dataset=union: it holds scgraph's graphs only, its default graph their union) ('analyse' writes graph:analysis back there; docs/serving.md).", show_default=False)]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress messages.")]
 Seed = Annotated[int, typer.Option("--seed", min=0, help="Seed of communities, sampled betweenness, layouts and evaluation splits.")]
 
