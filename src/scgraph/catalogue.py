@@ -282,8 +282,8 @@ def run_streamed(store: Store, query: Query, out: BinaryIO, format: str = "csv",
     :class:`scgraph.results.StreamGuard`; JSON by :func:`scgraph.terms.write_json_select`): the
     bytes :func:`scgraph.results.to_csv`, :func:`~scgraph.results.to_tsv` or
     :func:`~scgraph.results.to_json` write for the answer (tests/test_exports_csv.py), literals
-    in the store's lexical form; returns None then. Any other store or query form: the :class:`QueryResult`, for the caller to
-    format."""
+    in the store's lexical form; returns None then. Any other store or query form: the
+    :class:`QueryResult`, for the caller to format."""
     from .store import OxigraphStore
 
     bound = _checked(store, query, params, allow_service)

@@ -628,6 +628,10 @@ def _top_level_groups(sparql: str, *, unclosed: bool = False) -> list[tuple[int,
     return out
 
 
+#: A solution modifier that cuts an answer.
+_LIMIT = re.compile(r"\b(?:LIMIT|OFFSET)\b", re.IGNORECASE)
+
+
 def paged_query(text: str, variables: Sequence[str]) -> tuple[str, str] | None:
     """``text`` (a SELECT) as ``(prologue, ordered)``: the same query ordered on every projected
     variable (after its own ORDER BY keys, if any), for paging with an outer OFFSET/LIMIT; None
@@ -644,32 +648,36 @@ def paged_query(text: str, variables: Sequence[str]) -> tuple[str, str] | None:
     end = groups[-1][1] + 1
     tail = _strip_comments(body[end:])
     keys = " ".join(f"?{v}" for v in variables)
-    limit = re.search(r"\b(?:LIMIT|OFFSET)\b", tail, re.IGNORECASE)
+    limit = _LIMIT.search(tail)
     cut = limit.start() if limit else len(tail)
     order = "" if re.search(r"\bORDER\s+BY\b", tail, re.IGNORECASE) else " ORDER BY"
     return prologue, f"{body[:end]}{tail[:cut]}{order} {keys} {tail[cut:]}"
 
 
-def _own_limit(text: str) -> bool:
-    """Whether the SELECT ``text`` has a LIMIT or an OFFSET of its own (after its WHERE group)."""
+def _modifiers(text: str) -> str | None:
+    """What follows the WHERE group of the query ``text`` (its solution modifiers), comments
+    left out; None when it has no group."""
     _, body = _split_prologue(text)
     groups = _top_level_groups(body)
-    return bool(groups) and re.search(r"\b(?:LIMIT|OFFSET)\b", _strip_comments(body[groups[-1][1] + 1:]),
-                                      re.IGNORECASE) is not None
+    return _strip_comments(body[groups[-1][1] + 1:]) if groups else None
+
+
+def _own_limit(text: str) -> bool:
+    """Whether the SELECT ``text`` has a LIMIT or an OFFSET of its own (after its WHERE group)."""
+    tail = _modifiers(text)
+    return tail is not None and _LIMIT.search(tail) is not None
 
 
 def order_keys(text: str, variables: Sequence[str]) -> str | None:
     """The keys of ``text``'s own top-level ``ORDER BY`` ('' when it has none), or None when
     they read a variable the query does not project (so they cannot be applied to its rows)."""
-    _, body = _split_prologue(text)
-    groups = _top_level_groups(body)
-    if not groups:
+    tail = _modifiers(text)
+    if tail is None:
         return None
-    tail = _strip_comments(body[groups[-1][1] + 1:])
     order = re.search(r"\bORDER\s+BY\b", tail, re.IGNORECASE)
     if order is None:
         return ""
-    end = re.search(r"\b(?:LIMIT|OFFSET)\b", tail[order.end():], re.IGNORECASE)
+    end = _LIMIT.search(tail[order.end():])
     keys = tail[order.end(): order.end() + end.start() if end else len(tail)].strip()
     if any(v not in variables for v in re.findall(r"[?$](\w+)", keys)):
         return None
