@@ -157,7 +157,8 @@ def section(rows: list[dict[str, Any]], command: str) -> str:
     lines = [BEGIN, "## The registry build against the engine's floor (issue 18)", "",
              f"`{command}`, {date.today().isoformat()}, {os.cpu_count()} cores (shared), "
              f"{platform.machine()}, Python {platform.python_version()}. Each command is a child "
-             "process, one after the other: import, the two floors, then the build once per "
+             "process, one after the other: import, the two floors, the import straight into an empty "
+             "store, then the build once per "
              "`--inferred` mode (`lean`, the default, then `full`), each on its own copy of the "
              "imported folder; wall time and the "
              "child's own peak resident memory (`wait4`). The floor is Oxigraph loading the "
