@@ -965,8 +965,7 @@ class SparqlStore:
         return self._result(ctype, body), (int(cap) if cap.isdigit() else None)
 
     def _paged(self, text: str, variables: list[str], cap: int,
-               form: list[tuple[str, str]],
-               first: Sequence[tuple[Node | None, ...]] | None = None) -> QueryResult:
+               form: list[tuple[str, str]], first: Sequence[tuple[Node | None, ...]]) -> QueryResult:
         """All rows of a SELECT whose answer was cut at ``cap``, read in pages below the cap,
         ordered on every projected variable (the order of the query's own ORDER BY first).
         ``first``: the rows of the cut answer, which must all be among the rows read (else a
@@ -979,10 +978,10 @@ class SparqlStore:
             rows = []
             for page in self._pages(split, variables, cap, form):
                 rows.extend(page)
-        if first is not None and not _own_limit(text) and not {
-                r for r in first if not any(isinstance(x, BNode) for x in r)} <= set(rows):
-            # the pages are the query ordered: an engine that orders it wrongly (Virtuoso 7.2
-            # shifts the columns of some ordered unions of sub-selects) gives other rows
+        # the pages are the query ordered: an engine that orders it wrongly (Virtuoso 7.2 shifts
+        # the columns of some ordered unions of sub-selects) gives other rows
+        kept = {r for r in first if not any(isinstance(x, BNode) for x in r)}
+        if not _own_limit(text) and not kept <= set(rows):
             raise StoreError(f"the SPARQL endpoint {self.query_url} gave other rows for this "
                              f"query in pages than in its first, cut answer (of {cap:,} rows): the "
                              "engine orders this query wrongly; raise its row cap "

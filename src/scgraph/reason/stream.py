@@ -386,9 +386,9 @@ class _Writer:
 class StoreAsserted:
     """``"s p o" in self``: whether the triple (N-Triples terms, one space apart) is in one of
     ``graphs`` of ``store``. What :class:`StreamReasoner` asks once the asserted triples are
-    loaded, instead of holding them in a set while the bulk loader needs the memory (at 10^4
-    projects the build's peak went from 1,188 to 1,085 MiB): the passes after the load derive a
-    few thousand triples, each looked up in the store."""
+    loaded, instead of holding them in a set while the bulk loader needs the memory
+    (docs/decisions/20261206-floor-cpu-bound.md, peak memory): the passes after the load derive
+    a few thousand triples, each looked up in the store."""
 
     def __init__(self, store: ox.Store, graphs: Iterable[ox.NamedNode]) -> None:
         self.store, self.graphs = store, set(graphs)
